@@ -1,0 +1,83 @@
+#include <webhookd/encoding/default_body.hpp> // must be self-contained
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+using nlohmann::json;
+namespace encoding = webhookd::encoding;
+using webhookd::model::event;
+
+json seed_event_json() {
+  std::ifstream in(std::string(WEBHOOKD_TEST_FIXTURES) + "/seeds/000_attempt_get_response.json");
+  if (!in) throw std::runtime_error("missing fixture");
+  return json::parse(in)["embedded"]["event"]["123"];
+}
+
+TEST(default_body, content_type_is_exactly_application_json) {
+  EXPECT_EQ(encoding::json_media_type, "application/json");
+}
+
+TEST(default_body, is_the_event_object_without_links_and_embedded) {
+  const json seed = seed_event_json();
+  auto e = seed.get<event>();
+  e.embedded.emplace();
+  ASSERT_TRUE(e.links.has_value());
+
+  json expected = seed;
+  expected.erase("links");
+  const std::string body = encoding::encode_default_body(e);
+  EXPECT_EQ(json::parse(body), expected);
+  EXPECT_EQ(encoding::default_body_json(e), expected);
+  EXPECT_EQ(body.find("\"links\""), std::string::npos);
+  EXPECT_EQ(body.find("\"embedded\""), std::string::npos);
+  EXPECT_EQ(body.find("\"retry\""), std::string::npos);
+}
+
+TEST(default_body, keeps_every_member_of_the_event) {
+  const json body = json::parse(encoding::encode_default_body(seed_event_json().get<event>()));
+  for (const char* member : {"id", "type", "url", "apiVersion", "topic", "occurredAt", "source",
+                             "businessEstablishment", "data", "previousAttributes"})
+    EXPECT_TRUE(body.contains(member)) << member;
+  EXPECT_EQ(body["type"], "event");
+  EXPECT_EQ(body["occurredAt"], "2024-02-01T09:34:23.001Z");
+}
+
+TEST(default_body, is_compact) {
+  const std::string body = encoding::encode_default_body(seed_event_json().get<event>());
+  EXPECT_EQ(body, json::parse(body).dump()); // no whitespace between tokens
+  EXPECT_EQ(body.find('\n'), std::string::npos);
+  EXPECT_EQ(body.find("\": "), std::string::npos);
+  EXPECT_EQ(body.front(), '{');
+}
+
+TEST(default_body, an_event_without_establishment_says_null) {
+  event e;
+  e.id = "1";
+  e.topic = "employee.created";
+  e.source = "https://example.ilucca.net";
+  EXPECT_TRUE(json::parse(encoding::encode_default_body(e))["businessEstablishment"].is_null());
+}
+
+TEST(default_body, invalid_utf8_in_a_built_event_is_replaced_not_thrown) {
+  event e;
+  e.id = "1";
+  e.topic = "employee.created";
+  e.source = "https://example.ilucca.net";
+  e.data = {{"name", std::string("caf\xE9")}}; // Latin-1, not UTF-8
+  std::string body;
+  ASSERT_NO_THROW(body = encoding::encode_default_body(e));
+  EXPECT_EQ(json::parse(body)["data"]["name"], "caf\xEF\xBF\xBD"); // U+FFFD
+}
+
+TEST(default_body, non_ascii_text_is_sent_as_utf8) {
+  event e;
+  e.data = {{"givenName", "Zo\xC3\xAB"}};
+  EXPECT_NE(encoding::encode_default_body(e).find("Zo\xC3\xAB"), std::string::npos);
+}
+
+} // namespace
