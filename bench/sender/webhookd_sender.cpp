@@ -1,7 +1,9 @@
 // End-to-end sender benchmark: webhookd's http::client keeps N requests in flight to
 // one origin (N connections), each a signed 1 KiB event with a fresh timestamp and
 // signature. Prints requests per second and CPU time per request.
+#include <webhookd/core/clock.hpp>
 #include <webhookd/http.hpp>
+#include <webhookd/signing/lucca.hpp>
 
 #include "bench_common.hpp"
 
@@ -30,18 +32,24 @@ int main(int argc, char** argv) {
   http::client client(io, o);
 
   const auto body = std::make_shared<const std::string>(bench::make_event(a.body_size));
-  const bench::signer signer(bench::secret);
+  // webhookd signs with its own keyed signer; the peers use bench::signer.
+  const webhookd::signing::lucca_signer signer(bench::secret);
+  const webhookd::clock& clock = webhookd::default_clock();
   unsigned long long ok = 0, errors = 0;
   bool stopping = false;
   int in_flight = 0;
 
   std::function<void()> launch = [&] {
     http::request r("POST", *target, body);
-    const std::string ts = bench::now_timestamp();
+    char ts[webhookd::rfc3339_seconds_length];
+    char signature[webhookd::signing::lucca_signature_length];
+    webhookd::write_rfc3339_seconds(ts, clock.now());
+    const std::string_view timestamp(ts, sizeof ts);
+    signer.sign_into(timestamp, *body, signature);
     r.set("Content-Type", "application/json");
     r.set("Api-Version", "2024-11-01");
-    r.set("Lucca-Timestamp", ts);
-    r.set("Lucca-Signature", signer.sign(ts, *body));
+    r.set("Lucca-Timestamp", timestamp);
+    r.set("Lucca-Signature", std::string_view(signature, sizeof signature));
     ++in_flight;
     client.async_send(std::move(r), [&](http::outcome out) {
       --in_flight;

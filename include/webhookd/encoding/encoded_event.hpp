@@ -78,8 +78,9 @@ public:
   */
   std::shared_ptr<const std::string> body(model::endpoint_content_type content_type) const {
     slot& s = slots_[index(content_type)];
+    if (s.ready.load(std::memory_order_acquire)) return s.body;
     std::lock_guard lock(mutex_);
-    {
+    if (!s.ready.load(std::memory_order_relaxed)) {
       s.body = std::make_shared<const std::string>(encode_body(*event_, content_type, options_));
       s.ready.store(true, std::memory_order_release);
     }

@@ -143,7 +143,6 @@ inline void to_json(nlohmann::json& j, const webhook_endpoint& e) {
   }
   j["status"] = e.status;
   j["contentType"] = e.content_type;
-  if (!e.secret.empty()) j["secret"] = e.secret;
   detail::put_timestamp(j, "createdAt", e.created_at);
   detail::put_timestamp(j, "lastUpdatedAt", e.last_updated_at);
   detail::put_tristate(j, "links", e.links);

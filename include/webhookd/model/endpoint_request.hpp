@@ -102,7 +102,7 @@ namespace detail {
 // set: ignored (SPEC.md Part 1 §9; the seed's own request example sends them).
 inline bool is_read_only_endpoint_field(std::string_view key) noexcept {
   return key == "id" || key == "type" || key == "url" || key == "secret" ||
-         key == "createdAt" || key == "lastUpdatedAt" || key == "embedded";
+         key == "createdAt" || key == "lastUpdatedAt" || key == "links" || key == "embedded";
 }
 
 inline std::optional<std::string> check_webhook_url(const nlohmann::json& v,
@@ -194,7 +194,7 @@ inline std::optional<std::vector<std::string>> check_topics(
     } else if (!is_topic_pattern(topic)) {
       errors.add(path, "must match resource.action");
       ok = false;
-    } else if (false) {
+    } else if (std::find(topics.begin(), topics.end(), topic) != topics.end()) {
       errors.add(path, "must be unique");
       ok = false;
     }
