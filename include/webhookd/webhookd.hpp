@@ -13,5 +13,7 @@
 #include <webhookd/signing.hpp>
 #include <webhookd/encoding.hpp>
 #include <webhookd/http.hpp>
+#include <webhookd/schedule.hpp>
+#include <webhookd/store.hpp>
 
 #endif // WEBHOOKD_WEBHOOKD_HPP

@@ -1,0 +1,709 @@
+// SPDX-License-Identifier: MIT
+// memory_store: the reference delivery_store, in memory, thread-safe.
+#ifndef WEBHOOKD_STORE_MEMORY_STORE_HPP
+#define WEBHOOKD_STORE_MEMORY_STORE_HPP
+
+#include <webhookd/detail/config.hpp>
+#include <webhookd/core/error.hpp>
+#include <webhookd/core/result.hpp>
+#include <webhookd/core/time.hpp>
+#include <webhookd/model/attempt.hpp>
+#include <webhookd/model/delivery.hpp>
+#include <webhookd/model/endpoint.hpp>
+#include <webhookd/model/event.hpp>
+#include <webhookd/model/topic.hpp>
+#include <webhookd/store/delivery_store.hpp>
+#include <webhookd/store/records.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace webhookd::store {
+
+/** The reference `delivery_store`: everything in memory, nothing survives the process.
+
+    It implements every requirement of `delivery_store` as plainly as possible, and is
+    what the conformance suite compares other adapters with. It suits tests, demos and
+    hosts that accept losing undelivered events on a crash (use the SQLite or
+    PostgreSQL store otherwise).
+
+    Records live in ordered maps keyed by id (ids sort in creation order, so a map's
+    order is the collections' order). Two indexes keep claims cheap: the scheduled
+    undelivered deliveries ordered by (`next_attempt_at`, id), and the undelivered
+    deliveries of each endpoint ordered by id (for holds, releases, FIFO and
+    per-endpoint limits). One reader-writer lock guards everything: reads share it,
+    writes hold it alone, so every call is atomic with respect to every other.
+
+    Calls never block on I/O: `is_blocking` is false and the engine calls them inline.
+
+    @par Thread safety
+    Distinct objects: Safe. Shared objects: Safe.
+*/
+class memory_store {
+public:
+  /// Calls only take a lock held for in-memory work: the engine may call inline.
+  static constexpr bool is_blocking = false;
+
+  memory_store() = default;
+  memory_store(const memory_store&) = delete;
+  memory_store& operator=(const memory_store&) = delete;
+
+  // --- endpoints (requirements 1-4) ---------------------------------------------------
+
+  /// Stores a new endpoint with version 1. @returns it, or `store_errc::duplicate_id`.
+  result<endpoint_record> create_endpoint(const endpoint_record& record) {
+    if (record.endpoint.id.empty()) return fail(store_errc::invalid_request);
+    std::unique_lock lock(mutex_);
+    if (endpoints_.contains(record.endpoint.id)) return fail(store_errc::duplicate_id);
+    endpoint_record stored = record;
+    stored.version = 1;
+    endpoints_.emplace(stored.endpoint.id, stored);
+    return stored;
+  }
+
+  /// The endpoint with this id, or `errc::not_found`.
+  result<endpoint_record> get_endpoint(std::string_view id) const {
+    std::shared_lock lock(mutex_);
+    const auto it = endpoints_.find(id);
+    if (it == endpoints_.end()) return fail(errc::not_found);
+    return it->second;
+  }
+
+  /** Replaces the writable fields of the endpoint `endpoint.id` with `endpoint`'s.
+
+      Keeps `id`, `url`, `secret`, `created_at` and health; sets `last_updated_at` to
+      `now`; adds 1 to the version. Leaving `active` holds the pending deliveries,
+      returning to it schedules them at `now`.
+      @returns the new record, `errc::not_found` or `store_errc::version_mismatch`.
+  */
+  result<endpoint_record> update_endpoint(const model::webhook_endpoint& endpoint,
+                                          std::uint64_t version, timestamp now) {
+    std::unique_lock lock(mutex_);
+    const auto it = endpoints_.find(endpoint.id);
+    if (it == endpoints_.end()) return fail(errc::not_found);
+    endpoint_record& r = it->second;
+    if (version != any_version && version != r.version) return fail(store_errc::version_mismatch);
+    const auto old_status = r.endpoint.status;
+    model::webhook_endpoint& e = r.endpoint;
+    e.name = endpoint.name;
+    e.api_version = endpoint.api_version;
+    e.webhook_url = endpoint.webhook_url;
+    e.topics = endpoint.topics;
+    e.business_establishments = endpoint.business_establishments;
+    e.status = endpoint.status;
+    e.content_type = endpoint.content_type;
+    e.last_updated_at = now;
+    ++r.version;
+    apply_status_change(e.id, old_status, e.status, now);
+    return r;
+  }
+
+  /// Makes `secret` current and keeps the old one until `previous_until`.
+  result<endpoint_record> rotate_secret(std::string_view id, std::string_view secret,
+                                        timestamp previous_until, timestamp now) {
+    if (secret.empty()) return fail(store_errc::invalid_request);
+    std::unique_lock lock(mutex_);
+    const auto it = endpoints_.find(id);
+    if (it == endpoints_.end()) return fail(errc::not_found);
+    endpoint_record& r = it->second;
+    r.previous_secret = std::move(r.endpoint.secret);
+    r.previous_secret_expires_at = previous_until;
+    r.endpoint.secret = std::string(secret);
+    r.endpoint.last_updated_at = now;
+    ++r.version;
+    return r;
+  }
+
+  /// Suspends the endpoint and holds its pending deliveries (a no-op if suspended).
+  result<endpoint_record> suspend_endpoint(std::string_view id, timestamp now) {
+    std::unique_lock lock(mutex_);
+    const auto it = endpoints_.find(id);
+    if (it == endpoints_.end()) return fail(errc::not_found);
+    endpoint_record& r = it->second;
+    if (r.endpoint.status == model::endpoint_status::suspended) return r;
+    const auto old_status = r.endpoint.status;
+    r.endpoint.status = model::endpoint_status::suspended;
+    r.endpoint.last_updated_at = now;
+    ++r.version;
+    apply_status_change(r.endpoint.id, old_status, r.endpoint.status, now);
+    return r;
+  }
+
+  /// Removes the endpoint; its undelivered deliveries become failed, leases dropped.
+  result<void> delete_endpoint(std::string_view id, std::uint64_t version, timestamp) {
+    std::unique_lock lock(mutex_);
+    const auto it = endpoints_.find(id);
+    if (it == endpoints_.end()) return fail(errc::not_found);
+    if (version != any_version && version != it->second.version)
+      return fail(store_errc::version_mismatch);
+    if (const auto p = pending_.find(id); p != pending_.end()) {
+      for (const auto& delivery_id : p->second) {
+        delivery_row& row = deliveries_.find(delivery_id)->second;
+        unschedule(row);
+        row.delivery.status = model::delivery_status::failed;
+        row.lease.reset();
+      }
+      pending_.erase(p);
+    }
+    endpoints_.erase(it);
+    return {};
+  }
+
+  /// The endpoints that are not inactive and subscribe to `topic`, in id order.
+  result<std::vector<endpoint_record>> endpoints_for_topic(std::string_view topic) const {
+    std::shared_lock lock(mutex_);
+    std::vector<endpoint_record> out;
+    for (const auto& [id, r] : endpoints_) {
+      if (r.endpoint.status == model::endpoint_status::inactive) continue;
+      const auto& topics = r.endpoint.topics;
+      if (std::any_of(topics.begin(), topics.end(),
+                      [&](const std::string& p) { return model::topic_matches(p, topic); }))
+        out.push_back(r);
+    }
+    return out;
+  }
+
+  /// One page of endpoints.
+  result<page<endpoint_record>> list_endpoints(const endpoint_filter& filter,
+                                               const page_request& request) const {
+    std::shared_lock lock(mutex_);
+    return list_page(
+        endpoints_, request,
+        [&](const endpoint_record& r) { return filter.status.matches(r.endpoint.status); },
+        [](const endpoint_record& r) { return r; });
+  }
+
+  /// How many endpoints pass `filter`.
+  result<std::int64_t> count_endpoints(const endpoint_filter& filter) const {
+    std::shared_lock lock(mutex_);
+    return count_if(endpoints_, [&](const endpoint_record& r) {
+      return filter.status.matches(r.endpoint.status);
+    });
+  }
+
+  // --- enqueue (requirement 5) --------------------------------------------------------
+
+  /// Stores an event and its deliveries, all or nothing (see `delivery_store` 5).
+  result<enqueue_result> enqueue(const enqueue_request& request, timestamp now) {
+    std::unique_lock lock(mutex_);
+    if (request.idempotency_key && !request.event) return fail(store_errc::invalid_request);
+
+    // An idempotent replay: the first event and its deliveries, nothing stored.
+    if (request.idempotency_key) {
+      const auto k = idempotency_.find(*request.idempotency_key);
+      if (k != idempotency_.end() && now < k->second.expires_at) {
+        const auto ev = events_.find(k->second.event_id);
+        if (ev != events_.end()) {
+          enqueue_result out;
+          out.event = *ev->second.event;
+          out.replayed = true;
+          if (const auto ds = event_deliveries_.find(ev->first); ds != event_deliveries_.end())
+            for (const auto& id : ds->second) out.deliveries.push_back(deliveries_.at(id).delivery);
+          return out;
+        }
+      }
+    }
+
+    // Validate everything before changing anything.
+    if (request.event) {
+      if (request.event->id.empty()) return fail(store_errc::invalid_request);
+      if (events_.contains(request.event->id)) return fail(store_errc::duplicate_id);
+    }
+    std::set<std::string_view> batch_ids;
+    for (const auto& d : request.deliveries) {
+      if (d.id.empty()) return fail(store_errc::invalid_request);
+      if (deliveries_.contains(d.id) || !batch_ids.insert(d.id).second)
+        return fail(store_errc::duplicate_id);
+      if (request.event) {
+        if (d.event.id != request.event->id) return fail(store_errc::invalid_request);
+      } else if (!events_.contains(d.event.id)) {
+        return fail(errc::not_found);
+      }
+      if (!endpoints_.contains(d.webhook_endpoint.id)) return fail(errc::not_found);
+      if (d.status != model::delivery_status::undelivered || d.attempts_count != 0 ||
+          !d.next_attempt_at)
+        return fail(store_errc::invalid_request);
+    }
+
+    // Apply.
+    enqueue_result out;
+    if (request.event) {
+      auto ev = std::make_shared<const model::event>(*request.event);
+      events_.emplace(ev->id, event_row{ev, now});
+      out.event = *ev;
+      if (request.idempotency_key)
+        idempotency_[*request.idempotency_key] = idempotency_row{ev->id, now + request.idempotency_window};
+    }
+    for (const auto& d : request.deliveries) {
+      delivery_row row{d, now, std::nullopt, request.ignore_endpoint_status};
+      const auto& endpoint = endpoints_.find(d.webhook_endpoint.id)->second;
+      if (!request.ignore_endpoint_status &&
+          endpoint.endpoint.status != model::endpoint_status::active)
+        row.delivery.next_attempt_at.reset();
+      auto [it, inserted] = deliveries_.emplace(d.id, std::move(row));
+      WEBHOOKD_ASSERT(inserted);
+      pending_[d.webhook_endpoint.id].insert(d.id);
+      event_deliveries_[d.event.id].insert(d.id);
+      if (it->second.delivery.next_attempt_at) due_.emplace(*it->second.delivery.next_attempt_at, d.id);
+      out.deliveries.push_back(it->second.delivery);
+    }
+    return out;
+  }
+
+  // --- claims (requirements 6-8) ------------------------------------------------------
+
+  /// Leases up to `request.max` due deliveries (see `delivery_store` 6).
+  result<std::vector<claimed_delivery>> claim_due(const claim_request& request) {
+    if (request.owner.empty() || request.lease_duration.count() <= 0)
+      return fail(store_errc::invalid_request);
+    std::unique_lock lock(mutex_);
+    const timestamp now = request.now;
+    const lease granted{request.owner, now + request.lease_duration};
+    std::vector<claimed_delivery> out;
+    std::map<std::string, std::shared_ptr<const endpoint_record>, std::less<>> snapshots;
+    std::map<std::string, std::size_t, std::less<>> in_flight; // per endpoint, this claim
+
+    for (auto it = due_.begin(); it != due_.end() && it->first <= now && out.size() < request.max;
+         ++it) {
+      delivery_row& row = deliveries_.find(it->second)->second;
+      if (live(row, now)) continue;
+      const std::string& endpoint_id = row.delivery.webhook_endpoint.id;
+      const auto& pending = pending_.find(endpoint_id)->second;
+      if (request.fifo && *pending.begin() != row.delivery.id) continue;
+      if (request.fifo || request.max_in_flight_per_endpoint > 0) {
+        auto f = in_flight.find(endpoint_id);
+        if (f == in_flight.end()) {
+          std::size_t n = 0;
+          for (const auto& id : pending) n += live(deliveries_.find(id)->second, now) ? 1 : 0;
+          f = in_flight.emplace(endpoint_id, n).first;
+        }
+        if (request.fifo && f->second > 0) continue;
+        if (request.max_in_flight_per_endpoint > 0 &&
+            f->second >= request.max_in_flight_per_endpoint)
+          continue;
+        ++f->second;
+      }
+      row.lease = granted;
+
+      auto snap = snapshots.find(endpoint_id);
+      if (snap == snapshots.end())
+        snap = snapshots
+                   .emplace(endpoint_id, std::make_shared<const endpoint_record>(
+                                             endpoints_.find(endpoint_id)->second))
+                   .first;
+      out.push_back(claimed_delivery{row.delivery, snap->second,
+                                     events_.find(row.delivery.event.id)->second.event, granted});
+    }
+    return out;
+  }
+
+  /// Drops every lease held by `owner`. @returns how many.
+  result<std::size_t> release(std::string_view owner) {
+    std::unique_lock lock(mutex_);
+    std::size_t n = 0;
+    for (const auto& [endpoint_id, ids] : pending_) {
+      for (const auto& id : ids) {
+        delivery_row& row = deliveries_.find(id)->second;
+        if (row.lease && row.lease->owner == owner) {
+          row.lease.reset();
+          ++n;
+        }
+      }
+    }
+    return n;
+  }
+
+  /// A lower bound of the next time `claim_due` could return something.
+  result<std::optional<timestamp>> next_due_at(timestamp now) const {
+    std::shared_lock lock(mutex_);
+    std::optional<timestamp> best;
+    for (const auto& [at, id] : due_) {
+      if (best && at >= *best) break;
+      const delivery_row& row = deliveries_.find(id)->second;
+      const timestamp t = live(row, now) ? std::max(at, row.lease->until) : at;
+      if (!best || t < *best) best = t;
+    }
+    return best;
+  }
+
+  // --- outcomes (requirement 9) -------------------------------------------------------
+
+  /// Records attempts and their deliveries' new state (see `delivery_store` 9).
+  result<std::vector<record_result>> record(std::span<const attempt_outcome> outcomes,
+                                            timestamp /*now*/) {
+    std::unique_lock lock(mutex_);
+    std::vector<record_result> out;
+    out.reserve(outcomes.size());
+    for (const auto& o : outcomes) out.push_back(record_one(o));
+    return out;
+  }
+
+  // --- history (requirement 10) -------------------------------------------------------
+
+  /// The event with this id, or `errc::not_found`.
+  result<model::event> get_event(std::string_view id) const {
+    std::shared_lock lock(mutex_);
+    const auto it = events_.find(id);
+    if (it == events_.end()) return fail(errc::not_found);
+    return *it->second.event;
+  }
+
+  /// The delivery with this id, or `errc::not_found`.
+  result<model::webhook_delivery> get_delivery(std::string_view id) const {
+    std::shared_lock lock(mutex_);
+    const auto it = deliveries_.find(id);
+    if (it == deliveries_.end()) return fail(errc::not_found);
+    return it->second.delivery;
+  }
+
+  /// The attempt with this id, or `errc::not_found`.
+  result<model::webhook_delivery_attempt> get_attempt(std::string_view id) const {
+    std::shared_lock lock(mutex_);
+    const auto it = attempts_.find(id);
+    if (it == attempts_.end()) return fail(errc::not_found);
+    return it->second;
+  }
+
+  /// One page of events.
+  result<page<model::event>> list_events(const event_filter& filter,
+                                         const page_request& request) const {
+    std::shared_lock lock(mutex_);
+    return list_page(
+        events_, request, [&](const event_row& r) { return pass(filter, r); },
+        [](const event_row& r) { return *r.event; });
+  }
+
+  /// One page of deliveries.
+  result<page<model::webhook_delivery>> list_deliveries(const delivery_filter& filter,
+                                                        const page_request& request) const {
+    std::shared_lock lock(mutex_);
+    return list_page(
+        deliveries_, request, [&](const delivery_row& r) { return pass(filter, r); },
+        [](const delivery_row& r) { return r.delivery; });
+  }
+
+  /// One page of attempts.
+  result<page<model::webhook_delivery_attempt>> list_attempts(const attempt_filter& filter,
+                                                              const page_request& request) const {
+    std::shared_lock lock(mutex_);
+    return list_page(
+        attempts_, request,
+        [&](const model::webhook_delivery_attempt& a) { return pass(filter, a); },
+        [](const model::webhook_delivery_attempt& a) { return a; });
+  }
+
+  /// How many events pass `filter`.
+  result<std::int64_t> count_events(const event_filter& filter) const {
+    std::shared_lock lock(mutex_);
+    return count_if(events_, [&](const event_row& r) { return pass(filter, r); });
+  }
+
+  /// How many deliveries pass `filter`.
+  result<std::int64_t> count_deliveries(const delivery_filter& filter) const {
+    std::shared_lock lock(mutex_);
+    return count_if(deliveries_, [&](const delivery_row& r) { return pass(filter, r); });
+  }
+
+  /// How many attempts pass `filter`.
+  result<std::int64_t> count_attempts(const attempt_filter& filter) const {
+    std::shared_lock lock(mutex_);
+    return count_if(attempts_,
+                    [&](const model::webhook_delivery_attempt& a) { return pass(filter, a); });
+  }
+
+  // --- maintenance (requirement 11) ---------------------------------------------------
+
+  /// Removes old finished deliveries with their attempts, then old events left bare.
+  result<purge_report> purge(const purge_request& request) {
+    std::unique_lock lock(mutex_);
+    purge_report report;
+    for (auto it = deliveries_.begin(); it != deliveries_.end();) {
+      delivery_row& row = it->second;
+      const bool pending = row.delivery.status == model::delivery_status::undelivered;
+      if (row.created_at >= request.older_than || (pending && !request.include_pending)) {
+        ++it;
+        continue;
+      }
+      if (const auto a = delivery_attempts_.find(it->first); a != delivery_attempts_.end()) {
+        for (const auto& attempt_id : a->second) report.attempts += attempts_.erase(attempt_id) ? 1 : 0;
+        delivery_attempts_.erase(a);
+      }
+      if (pending) {
+        unschedule(row);
+        if (const auto p = pending_.find(row.delivery.webhook_endpoint.id); p != pending_.end()) {
+          p->second.erase(it->first);
+          if (p->second.empty()) pending_.erase(p);
+        }
+      }
+      if (const auto e = event_deliveries_.find(row.delivery.event.id); e != event_deliveries_.end()) {
+        e->second.erase(it->first);
+        if (e->second.empty()) event_deliveries_.erase(e);
+      }
+      it = deliveries_.erase(it);
+      ++report.deliveries;
+    }
+    for (auto it = events_.begin(); it != events_.end();) {
+      if (it->second.created_at < request.older_than && !event_deliveries_.contains(it->first)) {
+        it = events_.erase(it);
+        ++report.events;
+      } else {
+        ++it;
+      }
+    }
+    std::erase_if(idempotency_, [&](const auto& kv) {
+      return !events_.contains(kv.second.event_id);
+    });
+    return report;
+  }
+
+  /// Queue depth and totals at `now`.
+  result<store_stats> stats(timestamp now) const {
+    std::shared_lock lock(mutex_);
+    store_stats s;
+    for (const auto& [id, row] : deliveries_) {
+      switch (row.delivery.status) {
+      case model::delivery_status::delivered: ++s.delivered; break;
+      case model::delivery_status::failed: ++s.failed; break;
+      case model::delivery_status::undelivered: {
+        const bool leased = live(row, now);
+        if (leased) ++s.in_flight;
+        if (row.delivery.next_attempt_at) {
+          ++s.scheduled;
+          if (*row.delivery.next_attempt_at <= now && !leased) ++s.due;
+        } else {
+          ++s.held;
+        }
+        break;
+      }
+      }
+    }
+    s.events = static_cast<std::int64_t>(events_.size());
+    s.attempts = static_cast<std::int64_t>(attempts_.size());
+    s.endpoints = static_cast<std::int64_t>(endpoints_.size());
+    return s;
+  }
+
+private:
+  struct event_row {
+    std::shared_ptr<const model::event> event; // immutable once stored: shared with claims
+    timestamp created_at;
+  };
+
+  struct delivery_row {
+    model::webhook_delivery delivery;
+    timestamp created_at;
+    std::optional<store::lease> lease;
+    bool ignore_endpoint_status = false;
+  };
+
+  struct idempotency_row {
+    std::string event_id;
+    timestamp expires_at;
+  };
+
+  template <class Map>
+  using id_map = std::map<std::string, Map, std::less<>>;
+
+  static unexpected<std::error_code> fail(errc e) { return unexpected(make_error_code(e)); }
+  static unexpected<std::error_code> fail(store_errc e) { return unexpected(make_error_code(e)); }
+
+  static bool live(const delivery_row& row, timestamp now) noexcept {
+    return row.lease && row.lease->until > now;
+  }
+
+  static bool pass(const event_filter& f, const event_row& r) { return f.topic.matches(r.event->topic); }
+
+  static bool pass(const delivery_filter& f, const delivery_row& r) {
+    return f.endpoint_id.matches(r.delivery.webhook_endpoint.id) &&
+           f.event_id.matches(r.delivery.event.id) && f.status.matches(r.delivery.status);
+  }
+
+  static bool pass(const attempt_filter& f, const model::webhook_delivery_attempt& a) {
+    return f.delivery_id.matches(a.webhook_delivery.id) && f.is_successful.matches(a.is_successful);
+  }
+
+  template <class Map, class Pass>
+  static std::int64_t count_if(const Map& map, Pass pass_fn) {
+    std::int64_t n = 0;
+    for (const auto& kv : map) n += pass_fn(kv.second) ? 1 : 0;
+    return n;
+  }
+
+  // A page of `map` (ascending keys) under a filter, per `delivery_store` 10.
+  template <class Map, class Pass, class Project>
+  static auto list_page(const Map& map, const page_request& request, Pass pass_fn, Project project)
+      -> result<page<std::invoke_result_t<Project, const typename Map::mapped_type&>>> {
+    using item_type = std::invoke_result_t<Project, const typename Map::mapped_type&>;
+    if (request.limit > max_page_limit) return fail(store_errc::invalid_request);
+    page<item_type> out;
+    if (request.limit == 0) return out;
+    std::vector<typename Map::const_iterator> picked;
+    if (!request.cursor || request.cursor->direction == page_direction::forward) {
+      auto it = request.cursor ? map.upper_bound(request.cursor->key) : map.begin();
+      for (; it != map.end() && picked.size() < request.limit; ++it)
+        if (pass_fn(it->second)) picked.push_back(it);
+    } else {
+      auto it = map.lower_bound(request.cursor->key);
+      while (it != map.begin() && picked.size() < request.limit) {
+        --it;
+        if (pass_fn(it->second)) picked.push_back(it);
+      }
+      std::reverse(picked.begin(), picked.end());
+    }
+    if (picked.empty()) return out;
+    for (auto it : picked) out.items.push_back(project(it->second));
+    // prev: a passing item before the first; next: one after the last.
+    for (auto it = picked.front(); it != map.begin();) {
+      --it;
+      if (pass_fn(it->second)) {
+        out.prev = cursor{picked.front()->first, page_direction::backward};
+        break;
+      }
+    }
+    for (auto it = std::next(picked.back()); it != map.end(); ++it) {
+      if (pass_fn(it->second)) {
+        out.next = cursor{picked.back()->first, page_direction::forward};
+        break;
+      }
+    }
+    return out;
+  }
+
+  void unschedule(delivery_row& row) {
+    if (row.delivery.next_attempt_at) {
+      due_.erase({*row.delivery.next_attempt_at, row.delivery.id});
+      row.delivery.next_attempt_at.reset();
+    }
+  }
+
+  void schedule(delivery_row& row, timestamp at) {
+    unschedule(row);
+    row.delivery.next_attempt_at = at;
+    due_.emplace(at, row.delivery.id);
+  }
+
+  // Holds or releases the pending deliveries of an endpoint whose status changed
+  // (`delivery_store` 2).
+  void apply_status_change(const std::string& endpoint_id, model::endpoint_status from,
+                           model::endpoint_status to, timestamp now) {
+    const bool was_active = from == model::endpoint_status::active;
+    const bool is_active = to == model::endpoint_status::active;
+    if (was_active == is_active) return;
+    const auto p = pending_.find(endpoint_id);
+    if (p == pending_.end()) return;
+    for (const auto& id : p->second) {
+      delivery_row& row = deliveries_.find(id)->second;
+      if (row.ignore_endpoint_status) continue;
+      if (is_active) {
+        if (!row.delivery.next_attempt_at) schedule(row, now);
+      } else {
+        unschedule(row);
+      }
+    }
+  }
+
+  record_result record_one(const attempt_outcome& o) {
+    record_result r;
+    const std::string& delivery_id = o.attempt.webhook_delivery.id;
+    const auto d = deliveries_.find(delivery_id);
+    auto health_of = [&](const std::string& endpoint_id) -> std::optional<endpoint_health> {
+      const auto e = endpoints_.find(endpoint_id);
+      if (e == endpoints_.end()) return std::nullopt;
+      return e->second.health;
+    };
+    if (o.attempt.id.empty()) {
+      r.error = make_error_code(store_errc::invalid_request);
+      return r;
+    }
+    if (attempts_.contains(o.attempt.id)) {
+      r.already_recorded = true;
+      if (d != deliveries_.end()) {
+        r.delivery = d->second.delivery;
+        r.health = health_of(d->second.delivery.webhook_endpoint.id);
+      }
+      return r;
+    }
+    if (d == deliveries_.end()) {
+      r.error = make_error_code(errc::not_found);
+      return r;
+    }
+    delivery_row& row = d->second;
+    if (!row.lease || *row.lease != o.lease) {
+      r.error = make_error_code(errc::lease_lost);
+      return r;
+    }
+
+    attempts_.emplace(o.attempt.id, o.attempt);
+    delivery_attempts_[delivery_id].insert(o.attempt.id);
+    row.lease.reset();
+    row.delivery.attempts_count += 1;
+    row.delivery.status = o.status;
+    const std::string& endpoint_id = row.delivery.webhook_endpoint.id;
+    const auto e = endpoints_.find(endpoint_id);
+    if (o.status == model::delivery_status::undelivered) {
+      const bool hold = !row.ignore_endpoint_status &&
+                        (e == endpoints_.end() ||
+                         e->second.endpoint.status != model::endpoint_status::active);
+      if (o.next_attempt_at && !hold) {
+        schedule(row, *o.next_attempt_at);
+      } else {
+        unschedule(row);
+      }
+    } else {
+      unschedule(row);
+      if (const auto p = pending_.find(endpoint_id); p != pending_.end()) {
+        p->second.erase(delivery_id);
+        if (p->second.empty()) pending_.erase(p);
+      }
+    }
+    if (e != endpoints_.end()) {
+      endpoint_health& h = e->second.health;
+      if (o.attempt.is_successful) {
+        if (!h.last_success_at || *h.last_success_at < o.attempt.created_at)
+          h.last_success_at = o.attempt.created_at;
+        h.failing_since.reset();
+      } else if (!h.failing_since) {
+        h.failing_since = o.attempt.created_at;
+      }
+      if (o.status == model::delivery_status::delivered) h.consecutive_failed_deliveries = 0;
+      if (o.status == model::delivery_status::failed) ++h.consecutive_failed_deliveries;
+      r.health = h;
+    }
+    r.delivery = row.delivery;
+    return r;
+  }
+
+  mutable std::shared_mutex mutex_;
+  id_map<endpoint_record> endpoints_;
+  id_map<event_row> events_;
+  id_map<delivery_row> deliveries_;
+  id_map<model::webhook_delivery_attempt> attempts_;
+  id_map<idempotency_row> idempotency_;
+  // Scheduled undelivered deliveries, by (next_attempt_at, id): the claim order.
+  std::set<std::pair<timestamp, std::string>> due_;
+  // Undelivered deliveries of each endpoint, by id (creation order).
+  id_map<std::set<std::string, std::less<>>> pending_;
+  // Deliveries of each event, attempts of each delivery.
+  id_map<std::set<std::string, std::less<>>> event_deliveries_;
+  id_map<std::set<std::string, std::less<>>> delivery_attempts_;
+};
+
+static_assert(delivery_store<memory_store>);
+
+} // namespace webhookd::store
+
+#endif // WEBHOOKD_STORE_MEMORY_STORE_HPP
