@@ -15,5 +15,6 @@
 #include <webhookd/http.hpp>
 #include <webhookd/schedule.hpp>
 #include <webhookd/store.hpp>
+#include <webhookd/engine.hpp>
 
 #endif // WEBHOOKD_WEBHOOKD_HPP

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+// engine: dispatch of published events and the delivery loop over a delivery_store.
+#ifndef WEBHOOKD_ENGINE_ENGINE_HPP
+#define WEBHOOKD_ENGINE_ENGINE_HPP
+
+#include <webhookd/detail/config.hpp>
+#include <webhookd/core/result.hpp>
+#include <webhookd/engine/events.hpp>
+#include <webhookd/engine/metrics.hpp>
+#include <webhookd/engine/options.hpp>
+#include <webhookd/model/delivery.hpp>
+#include <webhookd/model/event.hpp>
+#include <webhookd/model/validation.hpp>
+#include <webhookd/store/delivery_store.hpp>
+#include <webhookd/store/records.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/strand.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace webhookd::engine {
+
+/** Why `publish` refused an event: `code` is `std::errc::invalid_argument` with the
+    broken rules in `errors` (field and rule, as `model::validate_event` names them),
+    or the store's error with `errors` empty.
+
+    @par Thread safety
+    Distinct objects: Safe. Shared objects: Unsafe.
+*/
+struct publish_error {
+  std::error_code code;
+  model::validation_errors errors;
+};
+
+/** The result of an activation challenge (SPEC.md Part 1 §8).
+
+    @par Thread safety
+    Distinct objects: Safe. Shared objects: Unsafe.
+*/
+struct challenge_result {
+  bool passed = false;
+  std::optional<int> status_code; ///< the answer's status, nullopt without an answer
+  std::string reason;             ///< why it failed (empty when it passed)
+};
+
+namespace detail {
+template <class Store>
+class engine_state;
+} // namespace detail
+
+/** Delivers published events to the endpoints subscribed to them (DESIGN.md "The
+    path of one event").
+
+    `publish` validates an event, fans it out to the endpoints whose topics match
+    (`store.endpoints_for_topic`: `inactive` ones are skipped) and whose business
+    establishments include the event's, and stores the event with one delivery per
+    endpoint in one `enqueue`, durably, before any attempt (SPEC.md Part 1 §18). It
+    then wakes the delivery loop.
+
+    The loop runs on a strand of the executor it was given. It claims due deliveries
+    under a lease (`claim_due`, at most `max_in_flight_per_endpoint` per endpoint,
+    optionally FIFO), takes each event's body from an `encoding::encoded_event` shared
+    by every delivery of the batch (one encoding per event and content type), signs it
+    with a fresh `Lucca-Timestamp` (signers are keyed once per endpoint secret),
+    POSTs it through one `http::client`, classifies the outcome with
+    `schedule::plan_after_attempt`, and records the attempt and the delivery's new
+    state with `record`. Retries are not kept in memory: the store holds each
+    delivery's `next_attempt_at`, and a single `asio::steady_timer` sleeps until
+    `next_due_at` (at most `max_idle`), so the store stays the source of truth and
+    several processes can share it. A 404/410 suspends the endpoint at once; the
+    failure streak reported in `record_result::health` suspends it past the
+    thresholds of `engine_options::suspension`.
+
+    The engine starts no thread. Only non-blocking stores (`is_blocking_store_v` false,
+    e.g. `store::memory_store`) are supported for now: their calls are made inline,
+    `publish` included, which is therefore synchronous.
+
+    Virtual time: every timestamp and every due time comes from
+    `engine_options::clock`; the timer only decides when to look at the store again.
+    With a `manual_clock`, advance it and call `wake()`.
+
+    @par Example
+    @code
+    store::memory_store store;
+    engine::engine_options options;
+    engine::engine<store::memory_store> e(io.get_executor(), store, options);
+    e.start();
+    auto published = e.publish(event);   // stored with its deliveries, or an error
+    io.run();
+    @endcode
+
+    @par Thread safety
+    Distinct objects: Safe. Shared objects: Safe for `publish`, `send_test`, `resend`,
+    `rotate_secret`, `challenge`, `wake`, `reactivate_endpoint`, `metrics`, `start`
+    and `stop`, which may be called from any thread. Destroy the engine after `stop` completed, or once its `io_context` no
+    longer runs.
+*/
+template <store::delivery_store Store>
+class engine {
+  static_assert(!store::is_blocking_store_v<Store>,
+                "webhookd::engine supports non-blocking stores only for now");
+
+public:
+  /// The strand every handler of the engine runs on.
+  using executor_type = asio::strand<asio::any_io_executor>;
+
+  /** An engine over `store`, which must outlive it.
+      @throws std::system_error when the TLS trust settings cannot be loaded.
+  */
+  engine(const asio::any_io_executor& ex, Store& store, engine_options options = {});
+
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// Abandons the loop: nothing is recorded after this; leases run out by themselves.
+  ~engine();
+
+  /// The engine's strand.
+  executor_type get_executor() const noexcept;
+
+  /// Releases leases left by an earlier run of the same owner, then starts claiming.
+  void start();
+
+  /** Stops gracefully: no new claims; attempts in flight may finish for up to
+      `deadline` and are recorded; then the rest is cancelled (not recorded), every
+      lease of this engine is released and `on_stopped` runs on the strand. An engine
+      cannot be started again. */
+  void stop(std::chrono::milliseconds deadline = std::chrono::seconds{5},
+            std::function<void()> on_stopped = {});
+
+  /** Validates `e`, gives it an id (`id_generator`) and a `url` (`base_url/events/id`)
+      when they are empty, and stores it with one delivery per subscribed endpoint
+      (`undelivered`, 0 attempts, `next_attempt_at` now). Synchronous.
+      @returns the stored event, or why it was refused (nothing is then stored).
+  */
+  result<model::event, publish_error> publish(model::event e);
+
+  /** Sends a test event (topic `ping`, `data` = `{"webhookEndpoint":{"id"}}`) to one
+      endpoint now, whatever its status (SPEC.md Part 1 §13). Synchronous.
+      @returns the new delivery, or `errc::not_found` for an unknown endpoint.
+  */
+  result<model::webhook_delivery, publish_error> send_test(std::string_view endpoint_id);
+
+  /** Sends a stored event again to one endpoint as a new delivery (manual retry, same
+      event id), whatever the endpoint's status (SPEC.md Part 1 §13). Synchronous.
+      @returns the new delivery, or `errc::not_found` for an unknown event or endpoint.
+  */
+  result<model::webhook_delivery, publish_error> resend(std::string_view event_id,
+                                                        std::string_view endpoint_id);
+
+  /** Runs the activation challenge against `webhook_url`: an unsigned
+      `GET {webhookUrl}?echo=<v>&challenge=<v>` (32 CSPRNG bytes, base64url; `&` when
+      the URL has a query already), no redirects, `attempt_timeout`. It passes when
+      the answer is 200 and its body is the value, one trailing newline ignored
+      (SPEC.md Part 1 §8). Changes nothing in the store: the caller decides the
+      endpoint's status. `done` runs on the engine's strand.
+  */
+  void challenge(std::string_view webhook_url, std::function<void(challenge_result)> done);
+
+  /** Gives an endpoint a new secret (48 CSPRNG bytes, base64url) and keeps the old one
+      valid for `secret_overlap` (SPEC.md Part 1 §11). Later attempts are signed with
+      the new secret. Synchronous.
+      @returns the updated record, holding the new secret (show it once), or
+      `errc::not_found`.
+  */
+  result<store::endpoint_record> rotate_secret(std::string_view endpoint_id);
+
+  /// Looks at the store now (e.g. after another process enqueued, or a manual clock moved).
+  void wake();
+
+  /** Makes a suspended or inactive endpoint `active` again (no activation challenge);
+      its held deliveries are scheduled now, oldest first, and `endpoint_reactivated`
+      is reported. */
+  result<store::endpoint_record> reactivate_endpoint(std::string_view endpoint_id);
+
+  /// The engine's counters.
+  const webhookd::engine::metrics& metrics() const noexcept;
+
+  /// The owner name of this engine's leases.
+  const std::string& owner() const noexcept;
+
+private:
+  std::shared_ptr<detail::engine_state<Store>> state_;
+};
+
+} // namespace webhookd::engine
+
+#include <webhookd/engine/impl/engine.hpp>
+
+#endif // WEBHOOKD_ENGINE_ENGINE_HPP

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+// engine_options: retry schedule, response policy, limits, timeouts and hooks of an engine.
+#ifndef WEBHOOKD_ENGINE_OPTIONS_HPP
+#define WEBHOOKD_ENGINE_OPTIONS_HPP
+
+#include <webhookd/detail/config.hpp>
+#include <webhookd/core/clock.hpp>
+#include <webhookd/encoding/cloudevents.hpp>
+#include <webhookd/engine/events.hpp>
+#include <webhookd/http/client.hpp>
+#include <webhookd/schedule/response_policy.hpp>
+#include <webhookd/schedule/retry_schedule.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace webhookd::engine {
+
+/** When the engine suspends an endpoint that keeps failing (SPEC.md Part 1 §10).
+
+    404 and 410 suspend at once (the response policy's `failed_and_suspend`); these
+    thresholds cover the slow path. Zero disables a rule.
+
+    @par Thread safety
+    Distinct objects: Safe. Shared objects: Unsafe.
+*/
+struct suspension_policy {
+  /// Suspend after this many deliveries in a row ended `failed`.
+  int consecutive_failed_deliveries = 5;
+  /// Suspend when attempts have kept failing this long with no success in between.
+  std::chrono::milliseconds failing_for{std::chrono::hours{24}};
+};
+
+/** Settings of an `engine`. The defaults are SPEC.md Part 1's.
+
+    @par Thread safety
+    Distinct objects: Safe. Shared objects: Unsafe.
+*/
+struct engine_options {
+  /// Delays between attempts (SPEC.md Part 1 §5).
+  schedule::retry_schedule retries = schedule::retry_schedule::lucca();
+  /// Status code → outcome table (SPEC.md Part 1 §4).
+  schedule::response_policy policy = schedule::response_policy::lucca();
+  /// Attempts in flight per endpoint, across processes sharing the store (§6).
+  std::size_t max_in_flight_per_endpoint = 3;
+  /// Strict per-endpoint order: the next delivery waits for the previous one (§6).
+  bool fifo = false;
+  /// Deadline of one attempt, connect to last byte (§6); overrides `http.timeout`.
+  std::chrono::milliseconds attempt_timeout{3'000};
+  /// How long a claim is leased; must exceed `attempt_timeout` comfortably.
+  std::chrono::milliseconds lease_duration{std::chrono::seconds{30}};
+  /// Deliveries claimed per store round trip.
+  std::size_t claim_batch = 64;
+  /// Lease owner name; empty: `webhookd-<random>` (unique per engine object).
+  std::string owner;
+  /// HTTP client settings (TLS trust, SSRF allow-list, body cap, pool).
+  http::client_options http;
+  /// Base of the resources' `url` fields, e.g. `https://example.ilucca.net/lucca-api`
+  /// (no trailing slash): an event's url is `<base>/events/<id>`.
+  std::string base_url;
+  /// How CloudEvents bodies are written.
+  encoding::cloudevents_options cloudevents;
+  /// When an endpoint that keeps failing is suspended.
+  suspension_policy suspension;
+  /// The longest the loop sleeps without looking at the store again (catches work
+  /// enqueued by other processes and jumps of a manual clock).
+  std::chrono::milliseconds max_idle{std::chrono::seconds{1}};
+  /// Events, deliveries and attempts older than this are purged (SPEC.md Part 1 §17);
+  /// pending deliveries are kept. Zero disables the purge.
+  std::chrono::milliseconds retention{std::chrono::days{61}};
+  /// How often the loop purges (checked on the engine clock when the loop wakes).
+  std::chrono::milliseconds purge_interval{std::chrono::hours{1}};
+  /// How long the previous secret stays valid after `rotate_secret` (SPEC.md Part 1 §11).
+  std::chrono::milliseconds secret_overlap{std::chrono::hours{24}};
+  /// Operational events (may be empty). Called on the engine's strand.
+  operational_event_handler on_event;
+  /// The clock of every timestamp and schedule; must outlive the engine.
+  const webhookd::clock* clock = &default_clock();
+};
+
+} // namespace webhookd::engine
+
+#endif // WEBHOOKD_ENGINE_OPTIONS_HPP
