@@ -89,6 +89,10 @@ struct args {
   double seconds = 5;
   double warmup = 1;
   std::size_t body_size = 1024;
+  // The engine benchmark only: publish this many events, then stop (0: run for
+  // `seconds`); undelivered events to keep published (0: its default).
+  unsigned long long events = 0;
+  std::size_t backlog = 0;
 };
 
 inline args parse_args(int argc, char** argv) {
@@ -101,13 +105,15 @@ inline args parse_args(int argc, char** argv) {
     else if (k == "--seconds") a.seconds = std::atof(v.c_str());
     else if (k == "--warmup") a.warmup = std::atof(v.c_str());
     else if (k == "--body-size") a.body_size = static_cast<std::size_t>(std::atol(v.c_str()));
+    else if (k == "--events") a.events = std::strtoull(v.c_str(), nullptr, 10);
+    else if (k == "--backlog") a.backlog = static_cast<std::size_t>(std::atol(v.c_str()));
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       std::exit(2);
     }
   }
   if (a.url.empty()) {
-    std::fprintf(stderr, "usage: %s --url URL [--ca-file F] [--connections N] [--seconds S] [--warmup S] [--body-size B]\n",
+    std::fprintf(stderr, "usage: %s --url URL [--ca-file F] [--connections N] [--seconds S] [--warmup S] [--body-size B] [--events N] [--backlog N]\n",
                  argv[0]);
     std::exit(2);
   }
@@ -133,12 +139,13 @@ struct meter {
     cpu0 = cpu_us();
     ok0 = ok;
   }
-  void report(const char* name, unsigned long long ok, unsigned long long errors) const {
+  /// Prints the report line; `extra` (e.g. " key=value") is appended to it.
+  void report(const char* name, unsigned long long ok, unsigned long long errors, const std::string& extra = {}) const {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double cpu = cpu_us() - cpu0;
     const double n = static_cast<double>(ok - ok0);
-    std::printf("sender=%s requests=%llu errors=%llu seconds=%.2f rps=%.0f cpu_us_per_req=%.2f\n", name, ok - ok0,
-                errors, secs, n / secs, n > 0 ? cpu / n : 0.0);
+    std::printf("sender=%s requests=%llu errors=%llu seconds=%.2f rps=%.0f cpu_us_per_req=%.2f%s\n", name, ok - ok0,
+                errors, secs, n / secs, n > 0 ? cpu / n : 0.0, extra.c_str());
   }
 };
 

@@ -2,9 +2,11 @@
 # End-to-end sender benchmark: webhookd vs a libcurl multi sender vs wrk, posting the
 # same signed 1 KiB event to a loopback nginx (one worker, answers 202), over HTTP and
 # HTTPS, at 1, 16 and 64 connections. Prints one table with requests/s, client CPU
-# per request and the ratios, all from this one run.
+# per request and the ratios, all from this one run. A second table compares the
+# whole engine (webhookd_engine.cpp: publish, memory_store, claim, send, record; same
+# body size) with the raw webhookd sender, from the same interleaved runs.
 #
-# Usage: [REPEAT=3] [CONNS="1 16 64"] bench/sender/run.sh [build-dir] [seconds-per-run]
+# Usage: [REPEAT=3] [CONNS="1 16 64"] [PROTOS="http https"] bench/sender/run.sh [build-dir] [seconds-per-run]
 #   build-dir  a build with -DWEBHOOKD_BUILD_BENCH=ON (default: build-bench; built here)
 # Needs nginx (nginx-light), wrk, libcurl4-openssl-dev: scripts/install-deps.sh --bench
 set -euo pipefail
@@ -14,11 +16,13 @@ build="${1:-$root/build-bench}"
 seconds="${2:-5}"
 warmup=1
 conns_list=(${CONNS:-1 16 64})
+protos_list=(${PROTOS:-http https})
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DWEBHOOKD_BUILD_BENCH=ON \
       -DWEBHOOKD_BUILD_TESTS=OFF -DWEBHOOKD_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build "$build" -j2 --target webhookd_sender_bench webhookd_curl_sender >/dev/null
+cmake --build "$build" -j2 --target webhookd_sender_bench webhookd_engine_bench webhookd_curl_sender >/dev/null
 sender="$build/bench/sender/webhookd_sender_bench"
+engine="$build/bench/sender/webhookd_engine_bench"
 curl_sender="$build/bench/peers/webhookd_curl_sender"
 
 work="$(mktemp -d /tmp/webhookd-bench.XXXXXX)"
@@ -123,26 +127,33 @@ run_sender() { # binary url conns
   echo "$line" | sed -E 's/.* rps=([0-9.]+) cpu_us_per_req=([0-9.]+).*/\1 \2/'
 }
 
-# Each cell is the median of REPEAT runs (default 3), the three senders interleaved so
+# Each cell is the median of REPEAT runs (default 3), the four senders interleaved so
 # that drifts of this shared machine hit them alike.
 repeat="${REPEAT:-3}"
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 printf '%-6s %5s | %10s %8s | %10s %8s | %10s %8s | %9s %9s %9s\n' \
   proto conns "webhookd" "cpu/req" "libcurl" "cpu/req" "wrk" "cpu/req" "wh/curl" "wh/wrk" "cpu wh/wrk"
-for proto in http https; do
+engine_rows=()
+for proto in "${protos_list[@]}"; do
   port=$http_port; [ "$proto" = https ] && port=$https_port
   url="$proto://127.0.0.1:$port/hooks/bench"
   for c in "${conns_list[@]}"; do
-    wr=(); wc=(); cr=(); cc=(); kr=(); kc=()
+    wr=(); wc=(); cr=(); cc=(); kr=(); kc=(); er=(); ec=()
     for _ in $(seq "$repeat"); do
       read -r a b <<<"$(run_sender "$sender" "$url" "$c")"; wr+=("$a"); wc+=("$b")
+      read -r a b <<<"$(run_sender "$engine" "$url" "$c")"; er+=("$a"); ec+=("$b")
       read -r a b <<<"$(run_sender "$curl_sender" "$url" "$c")"; cr+=("$a"); cc+=("$b")
       read -r a b _ <<<"$(run_wrk "$url" "$c")"; kr+=("$a"); kc+=("$b")
     done
     w_rps=$(median "${wr[@]}"); w_cpu=$(median "${wc[@]}")
     c_rps=$(median "${cr[@]}"); c_cpu=$(median "${cc[@]}")
     k_rps=$(median "${kr[@]}"); k_cpu=$(median "${kc[@]}")
+    e_rps=$(median "${er[@]}"); e_cpu=$(median "${ec[@]}")
+    engine_rows+=("$(printf '%-6s %5s | %10s %8s | %10s %8s | %9.2f %9.2f | %s' "$proto" "$c" \
+      "$e_rps" "$e_cpu" "$w_rps" "$w_cpu" \
+      "$(awk "BEGIN{print $e_rps / $w_rps}")" "$(awk "BEGIN{print $e_cpu / $w_cpu}")" \
+      "${er[*]} / ${wr[*]}")")
     printf '%-6s %5s | %10s %8s | %10s %8s | %10s %8s | %9.2f %9.2f %9.2f\n' "$proto" "$c" \
       "$w_rps" "$w_cpu" "$c_rps" "$c_cpu" "$k_rps" "$k_cpu" \
       "$(awk "BEGIN{print $w_rps / $c_rps}")" "$(awk "BEGIN{print $w_rps / $k_rps}")" \
@@ -151,3 +162,9 @@ for proto in http https; do
 done
 echo "(median of $repeat runs; rps = requests/s over ${seconds}s after ${warmup}s warm-up;"
 echo " cpu/req = client user+sys CPU in µs per request, measured over the same ${seconds}s)"
+echo
+printf '%-6s %5s | %10s %8s | %10s %8s | %9s %9s | %s\n' \
+  proto conns "engine" "cpu/req" "webhookd" "cpu/req" "eng/wh" "cpu eng/wh" "every run: engine / webhookd rps"
+printf '%s\n' "${engine_rows[@]}"
+echo "(engine = webhookd_engine_bench: the whole delivery path over a memory_store, publishing"
+echo " included, max_in_flight_per_endpoint = conns; webhookd = the raw sender of the first table)"

@@ -1,7 +1,6 @@
 #include <webhookd/engine/engine.hpp> // must be self-contained
 
-#include "../support/certs.hpp"
-#include "../support/test_server.hpp"
+#include "engine_fixture.hpp"
 
 #include <webhookd/encoding/counters.hpp>
 #include <webhookd/signing/lucca.hpp>
@@ -19,105 +18,7 @@ namespace webhookd::engine {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr std::string_view secret = "b3YGydKxao0CYEg4-2LM81rviT-vl2JzKyf_zlewRn0cpoHzh4mRLj5_Ty5neQta";
-
-http::client_options loopback() {
-  http::client_options o;
-  o.allowed_networks = {*http::network::parse("127.0.0.0/8")};
-  o.use_system_trust_store = false;
-  o.ca_pem = test::pki().ca.cert_pem;
-  return o;
-}
-
-schedule::retry_schedule schedule_of(std::string_view text) {
-  auto s = schedule::retry_schedule::parse(text, 0.0);
-  EXPECT_TRUE(s.has_value()) << text;
-  return *s;
-}
-
-engine_options test_options(std::string_view retries = "50ms,50ms") {
-  engine_options o;
-  o.http = loopback();
-  o.retries = schedule_of(retries);
-  o.base_url = "https://example.ilucca.net/lucca-api";
-  o.max_idle = 200ms;
-  return o;
-}
-
-std::string header(const std::string& head, std::string_view name) {
-  std::string lower_head = head;
-  for (auto& c : lower_head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string key = "\r\n";
-  for (char c : name) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  key += ": ";
-  const auto at = lower_head.find(key);
-  if (at == std::string::npos) return {};
-  const auto start = at + key.size();
-  return head.substr(start, head.find("\r\n", start) - start);
-}
-
-model::webhook_endpoint add_endpoint(store::memory_store& store, std::string id, std::string url,
-                                     model::endpoint_status status = model::endpoint_status::active,
-                                     std::vector<std::string> topics = {"employee.created"}) {
-  model::webhook_endpoint ep;
-  ep.id = std::move(id);
-  ep.url = "https://example.ilucca.net/lucca-api/webhook-endpoints/" + ep.id;
-  ep.webhook_url = std::move(url);
-  ep.topics = std::move(topics);
-  ep.status = status;
-  ep.secret = std::string(secret);
-  ep.created_at = ep.last_updated_at = default_clock().now();
-  store::endpoint_record rec;
-  rec.endpoint = ep;
-  EXPECT_TRUE(store.create_endpoint(rec).has_value());
-  return ep;
-}
-
-model::event employee_created() {
-  model::event e;
-  e.topic = "employee.created";
-  e.occurred_at = default_clock().now();
-  e.source = "https://example.ilucca.net";
-  e.data = nlohmann::json{{"id", 42}, {"name", "Ada"}};
-  return e;
-}
-
-std::vector<model::webhook_delivery> deliveries_of(const store::memory_store& store,
-                                                   const std::string& event_id) {
-  store::delivery_filter f;
-  f.event_id.include = {event_id};
-  store::page_request p;
-  p.limit = 100;
-  auto page = store.list_deliveries(f, p);
-  EXPECT_TRUE(page.has_value());
-  return page ? page->items : std::vector<model::webhook_delivery>{};
-}
-
-std::vector<model::webhook_delivery_attempt> attempts_of(const store::memory_store& store,
-                                                         const std::string& delivery_id) {
-  store::attempt_filter f;
-  f.delivery_id.include = {delivery_id};
-  store::page_request p;
-  p.limit = 100;
-  auto page = store.list_attempts(f, p);
-  EXPECT_TRUE(page.has_value());
-  return page ? page->items : std::vector<model::webhook_delivery_attempt>{};
-}
-
-bool settled(const store::memory_store& store, const std::string& event_id) {
-  auto ds = deliveries_of(store, event_id);
-  if (ds.empty()) return false;
-  for (const auto& d : ds)
-    if (d.status == model::delivery_status::undelivered) return false;
-  return true;
-}
-
-test::server tls_server(asio::io_context& io, test::responder r) {
-  test::server::options o;
-  o.tls = true;
-  return test::server(io, std::move(r), o);
-}
+using namespace engine_test;
 
 TEST(engine, publish_signs_and_delivers_once) {
   asio::io_context io;

@@ -4,6 +4,7 @@
 #define WEBHOOKD_ENCODING_DEFAULT_BODY_HPP
 
 #include <webhookd/detail/config.hpp>
+#include <webhookd/encoding/compact_json.hpp>
 #include <webhookd/encoding/counters.hpp>
 #include <webhookd/model/event.hpp>
 
@@ -42,9 +43,7 @@ inline nlohmann::json default_body_json(const model::event& e) {
 /// Serialises compact JSON (no whitespace). Invalid UTF-8 in strings of an event built
 /// in code is replaced by U+FFFD rather than thrown about on the delivery path; events
 /// parsed from JSON are valid UTF-8 already.
-inline std::string dump_compact(const nlohmann::json& j) {
-  return j.dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
-}
+inline std::string dump_compact(const nlohmann::json& j) { return write_compact_json(j); }
 
 /** The default request body of `e`: `default_body_json(e)` as compact JSON.
 

@@ -55,6 +55,21 @@ template <class Store>
 class engine_state;
 } // namespace detail
 
+/** How one `publish` call is handled.
+
+    @par Thread safety
+    Distinct objects: Safe. Shared objects: Unsafe.
+*/
+struct publish_options {
+  /** A key chosen by the publisher (e.g. its own event id). Publishing again with the
+      same key within `idempotency_window` stores nothing and returns the first event,
+      so a producer may retry a `publish` whose answer it did not see without fanning
+      out twice. Empty: no key. */
+  std::string idempotency_key;
+  /// How long a key is remembered (SPEC.md: 24 h).
+  std::chrono::milliseconds idempotency_window = store::default_idempotency_window;
+};
+
 /** Delivers published events to the endpoints subscribed to them (DESIGN.md "The
     path of one event").
 
@@ -65,26 +80,36 @@ class engine_state;
     then wakes the delivery loop.
 
     The loop runs on a strand of the executor it was given. It claims due deliveries
-    under a lease (`claim_due`, at most `max_in_flight_per_endpoint` per endpoint,
-    optionally FIFO), takes each event's body from an `encoding::encoded_event` shared
-    by every delivery of the batch (one encoding per event and content type), signs it
-    with a fresh `Lucca-Timestamp` (signers are keyed once per endpoint secret),
-    POSTs it through one `http::client`, classifies the outcome with
-    `schedule::plan_after_attempt`, and records the attempt and the delivery's new
-    state with `record`. Retries are not kept in memory: the store holds each
-    delivery's `next_attempt_at`, and a single `asio::steady_timer` sleeps until
-    `next_due_at` (at most `max_idle`), so the store stays the source of truth and
-    several processes can share it. A 404/410 suspends the endpoint at once; the
-    failure streak reported in `record_result::health` suspends it past the
-    thresholds of `engine_options::suspension`.
+    under a lease (`claim_due`, at most `max_in_flight_per_endpoint` per endpoint
+    across every process sharing the store, optionally FIFO), lets each one through
+    its endpoint's gate (adaptive concurrency that halves on 429/502/503/504 and
+    recovers on success; optional token-bucket rate limit), takes the event's body
+    from an `encoding::encoded_event` shared by every delivery of the event (one
+    encoding per event and content type), signs it with a fresh `Lucca-Timestamp`
+    (signers are keyed once per endpoint secret), POSTs it through one
+    `http::client`, classifies the outcome with `schedule::plan_after_attempt`, and
+    records the attempts that completed meanwhile in one `record` call per batch.
 
-    The engine starts no thread. Only non-blocking stores (`is_blocking_store_v` false,
-    e.g. `store::memory_store`) are supported for now: their calls are made inline,
-    `publish` included, which is therefore synchronous.
+    Retries: the store holds each delivery's `next_attempt_at`; the engine keeps the
+    due times it wrote in a timer wheel (`detail::wake_schedule`) driven by one
+    `asio::steady_timer`, and asks the store for `next_due_at` only every `max_idle`
+    (work enqueued by other processes or left by an earlier run). The store stays the
+    source of truth, so several processes can share it and a crash loses nothing.
+
+    A 404/410 suspends the endpoint at once; the failure streak reported in
+    `record_result::health` suspends it past the thresholds of
+    `engine_options::suspension`.
+
+    Threads: the engine starts none for a non-blocking store
+    (`store::is_blocking_store_v` false, e.g. `store::memory_store`), whose calls are
+    made inline on the strand. For a blocking store (SQLite, PostgreSQL) it starts
+    `store_threads` threads that make the loop's store calls, so the executor's
+    threads never wait on disk or network; `async_publish` runs there too, while the
+    synchronous calls (`publish`, `send_test`, ...) use the calling thread.
 
     Virtual time: every timestamp and every due time comes from
-    `engine_options::clock`; the timer only decides when to look at the store again.
-    With a `manual_clock`, advance it and call `wake()`.
+    `engine_options::clock`; the timer only decides when to look again. With a
+    `manual_clock`, advance it and call `wake()`.
 
     @par Example
     @code
@@ -97,16 +122,14 @@ class engine_state;
     @endcode
 
     @par Thread safety
-    Distinct objects: Safe. Shared objects: Safe for `publish`, `send_test`, `resend`,
-    `rotate_secret`, `challenge`, `wake`, `reactivate_endpoint`, `metrics`, `start`
-    and `stop`, which may be called from any thread. Destroy the engine after `stop` completed, or once its `io_context` no
-    longer runs.
+    Distinct objects: Safe. Shared objects: Safe for `publish`, `async_publish`,
+    `send_test`, `resend`, `rotate_secret`, `challenge`, `wake`, `reactivate_endpoint`,
+    `metrics`, `start` and `stop`, which may be called from any thread. Destroy the
+    engine after `stop` completed, or once its `io_context` no longer runs; the
+    destructor waits for store calls already running on the pool.
 */
 template <store::delivery_store Store>
 class engine {
-  static_assert(!store::is_blocking_store_v<Store>,
-                "webhookd::engine supports non-blocking stores only for now");
-
 public:
   /// The strand every handler of the engine runs on.
   using executor_type = asio::strand<asio::any_io_executor>;
@@ -135,12 +158,27 @@ public:
   void stop(std::chrono::milliseconds deadline = std::chrono::seconds{5},
             std::function<void()> on_stopped = {});
 
+  /// The result of `publish`: the stored event, or why it was refused.
+  using publish_result = result<model::event, publish_error>;
+
   /** Validates `e`, gives it an id (`id_generator`) and a `url` (`base_url/events/id`)
       when they are empty, and stores it with one delivery per subscribed endpoint
-      (`undelivered`, 0 attempts, `next_attempt_at` now). Synchronous.
-      @returns the stored event, or why it was refused (nothing is then stored).
+      (`undelivered`, 0 attempts, `next_attempt_at` now). Synchronous: the store is
+      called on this thread (do not call it from an executor thread with a blocking
+      store; use `async_publish`).
+      @returns the stored event (the first one, when `options.idempotency_key` was
+      seen within its window), or why it was refused (nothing is then stored).
   */
-  result<model::event, publish_error> publish(model::event e);
+  publish_result publish(model::event e, const publish_options& options = {});
+
+  /** As `publish`, without blocking the caller: the store is called on the store
+      pool (blocking stores) or on the strand, and `token` completes with the
+      `publish_result` on its associated executor (default: the engine's strand).
+
+      Completion signature: `void(publish_result)`.
+  */
+  template <class CompletionToken>
+  auto async_publish(model::event e, publish_options options, CompletionToken&& token);
 
   /** Sends a test event (topic `ping`, `data` = `{"webhookEndpoint":{"id"}}`) to one
       endpoint now, whatever its status (SPEC.md Part 1 §13). Synchronous.

@@ -68,7 +68,19 @@ private:
     - `failed`: deliveries that ended `failed`;
     - `retried`: attempts after which a retry was planned;
     - `suspended`: endpoints the engine suspended;
-    - `in_flight`: attempts on the wire now (a gauge).
+    - `in_flight`: attempts on the wire now (a gauge);
+    - `waiting`: deliveries this engine claimed that wait for their endpoint's
+      concurrency limit or rate limit (a gauge);
+    - `throttled`: times an endpoint's concurrency was halved after 429/502/503/504;
+    - `queue_depth`: undelivered deliveries with a planned attempt, due or not, in
+      the whole store (a gauge, refreshed every `stats_interval`);
+    - `held`: undelivered deliveries held because their endpoint is not active (a
+      gauge, refreshed with `queue_depth`);
+    - `wheel_pending`: retry due times this engine keeps in its timer wheel (a gauge);
+    - `store_errors`: store calls that failed (each is retried or left to the lease);
+    - `record_batches`: `record` calls made (attempts / record_batches is the
+      batching factor);
+    - `attempt_latency`: send start to outcome, per attempt.
 
     @par Thread safety
     Distinct objects: Safe. Shared objects: Safe (relaxed atomics).
@@ -82,6 +94,13 @@ struct metrics {
   std::atomic<std::uint64_t> retried{0};
   std::atomic<std::uint64_t> suspended{0};
   std::atomic<std::int64_t> in_flight{0};
+  std::atomic<std::int64_t> waiting{0};
+  std::atomic<std::uint64_t> throttled{0};
+  std::atomic<std::int64_t> queue_depth{0};
+  std::atomic<std::int64_t> held{0};
+  std::atomic<std::int64_t> wheel_pending{0};
+  std::atomic<std::uint64_t> store_errors{0};
+  std::atomic<std::uint64_t> record_batches{0};
   latency_histogram attempt_latency;
 };
 

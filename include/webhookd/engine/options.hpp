@@ -32,6 +32,34 @@ struct suspension_policy {
   std::chrono::milliseconds failing_for{std::chrono::hours{24}};
 };
 
+/** A token bucket per endpoint: at most `per_second` attempts a second on average,
+    `burst` at once after a quiet spell. `per_second` 0 (the default) disables it.
+
+    Deliveries that wait for a token keep their lease, and at most
+    `max_in_flight_per_endpoint` of an endpoint are held: keep `per_second` at least
+    `max_in_flight_per_endpoint / lease_duration` so no lease runs out while waiting.
+
+    @par Thread safety
+    Distinct objects: Safe. Shared objects: Unsafe.
+*/
+struct rate_limit {
+  double per_second = 0;
+  double burst = 1;
+};
+
+/** Which signature headers the engine sends (SPEC.md Part 1 §1-2).
+
+    - `lucca`: `Lucca-Timestamp` and `Lucca-Signature` (the default);
+    - `standard_webhooks`: `webhook-id` (the event id), `webhook-timestamp` and
+      `webhook-signature`, with one `v1,` signature per valid secret during a rotation;
+    - `both`: all five headers, for receivers moving from one scheme to the other.
+
+    The Standard Webhooks key is the endpoint secret's bytes, the same HMAC key as the
+    Lucca scheme's: a receiver gives its library
+    `signing::standard_webhooks_secret_for(secret)` (`whsec_` + base64 of those bytes).
+*/
+enum class signature_scheme { lucca, standard_webhooks, both };
+
 /** Settings of an `engine`. The defaults are SPEC.md Part 1's.
 
     @par Thread safety
@@ -40,18 +68,31 @@ struct suspension_policy {
 struct engine_options {
   /// Delays between attempts (SPEC.md Part 1 §5).
   schedule::retry_schedule retries = schedule::retry_schedule::lucca();
+  /// The signature headers sent with every attempt.
+  webhookd::engine::signature_scheme signature_scheme = webhookd::engine::signature_scheme::lucca;
   /// Status code → outcome table (SPEC.md Part 1 §4).
   schedule::response_policy policy = schedule::response_policy::lucca();
   /// Attempts in flight per endpoint, across processes sharing the store (§6).
   std::size_t max_in_flight_per_endpoint = 3;
   /// Strict per-endpoint order: the next delivery waits for the previous one (§6).
   bool fifo = false;
+  /// Halve an endpoint's concurrency when it answers 429, 502, 503 or 504, and give
+  /// it back one step per window of successes (see `detail::endpoint_gate`).
+  bool adaptive_throttling = true;
+  /// Attempts per second per endpoint (token bucket); off by default.
+  webhookd::engine::rate_limit rate_limit;
   /// Deadline of one attempt, connect to last byte (§6); overrides `http.timeout`.
   std::chrono::milliseconds attempt_timeout{3'000};
   /// How long a claim is leased; must exceed `attempt_timeout` comfortably.
   std::chrono::milliseconds lease_duration{std::chrono::seconds{30}};
   /// Deliveries claimed per store round trip.
   std::size_t claim_batch = 64;
+  /// Threads of the pool that runs the calls of a blocking store
+  /// (`store::is_blocking_store_v`); none is started for a non-blocking store.
+  std::size_t store_threads = 2;
+  /// How often `metrics::queue_depth` and `metrics::held` are refreshed from
+  /// `store.stats` (engine time; checked when the loop wakes).
+  std::chrono::milliseconds stats_interval{std::chrono::seconds{1}};
   /// Lease owner name; empty: `webhookd-<random>` (unique per engine object).
   std::string owner;
   /// HTTP client settings (TLS trust, SSRF allow-list, body cap, pool).

@@ -157,6 +157,17 @@ inline std::string format_standard_webhooks_secret(std::span<const std::uint8_t>
   return s;
 }
 
+/** The `whsec_` form of a webhookd endpoint secret, for Standard Webhooks receivers.
+
+    In Standard Webhooks mode the engine keys HMAC with the endpoint secret's bytes
+    as they are (as the Lucca scheme does), so one secret serves both schemes; the
+    reference libraries expect the key base64-encoded behind `whsec_`.
+*/
+inline std::string standard_webhooks_secret_for(std::string_view endpoint_secret) {
+  return format_standard_webhooks_secret(std::span<const std::uint8_t>{
+      reinterpret_cast<const std::uint8_t*>(endpoint_secret.data()), endpoint_secret.size()});
+}
+
 /** `t` as a `webhook-timestamp` value: whole unix seconds, rounded down, e.g.
     `1614265330`.
 

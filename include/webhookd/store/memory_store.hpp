@@ -155,7 +155,7 @@ public:
         delivery_row& row = deliveries_.find(delivery_id)->second;
         unschedule(row);
         row.delivery.status = model::delivery_status::failed;
-        row.lease.reset();
+        drop_lease(row);
       }
       pending_.erase(p);
     }
@@ -258,7 +258,8 @@ public:
       WEBHOOKD_ASSERT(inserted);
       pending_[d.webhook_endpoint.id].insert(d.id);
       event_deliveries_[d.event.id].insert(d.id);
-      if (it->second.delivery.next_attempt_at) due_.emplace(*it->second.delivery.next_attempt_at, d.id);
+      if (it->second.delivery.next_attempt_at)
+        due_.emplace(std::pair{*it->second.delivery.next_attempt_at, d.id}, &it->second);
       out.deliveries.push_back(it->second.delivery);
     }
     return out;
@@ -277,27 +278,22 @@ public:
     std::map<std::string, std::shared_ptr<const endpoint_record>, std::less<>> snapshots;
     std::map<std::string, std::size_t, std::less<>> in_flight; // per endpoint, this claim
 
-    for (auto it = due_.begin(); it != due_.end() && it->first <= now && out.size() < request.max;
-         ++it) {
-      delivery_row& row = deliveries_.find(it->second)->second;
+    for (auto it = due_.begin();
+         it != due_.end() && it->first.first <= now && out.size() < request.max; ++it) {
+      delivery_row& row = *it->second;
       if (live(row, now)) continue;
       const std::string& endpoint_id = row.delivery.webhook_endpoint.id;
-      const auto& pending = pending_.find(endpoint_id)->second;
-      if (request.fifo && *pending.begin() != row.delivery.id) continue;
+      if (request.fifo && *pending_.find(endpoint_id)->second.begin() != row.delivery.id) continue;
       if (request.fifo || request.max_in_flight_per_endpoint > 0) {
         auto f = in_flight.find(endpoint_id);
-        if (f == in_flight.end()) {
-          std::size_t n = 0;
-          for (const auto& id : pending) n += live(deliveries_.find(id)->second, now) ? 1 : 0;
-          f = in_flight.emplace(endpoint_id, n).first;
-        }
+        if (f == in_flight.end()) f = in_flight.emplace(endpoint_id, live_leases(endpoint_id, now)).first;
         if (request.fifo && f->second > 0) continue;
         if (request.max_in_flight_per_endpoint > 0 &&
             f->second >= request.max_in_flight_per_endpoint)
           continue;
         ++f->second;
       }
-      row.lease = granted;
+      grant(row, granted);
 
       auto snap = snapshots.find(endpoint_id);
       if (snap == snapshots.end())
@@ -314,26 +310,22 @@ public:
   /// Drops every lease held by `owner`. @returns how many.
   result<std::size_t> release(std::string_view owner) {
     std::unique_lock lock(mutex_);
-    std::size_t n = 0;
-    for (const auto& [endpoint_id, ids] : pending_) {
-      for (const auto& id : ids) {
-        delivery_row& row = deliveries_.find(id)->second;
-        if (row.lease && row.lease->owner == owner) {
-          row.lease.reset();
-          ++n;
-        }
-      }
-    }
-    return n;
+    std::vector<delivery_row*> mine;
+    for (const auto& [endpoint_id, rows] : leased_)
+      for (delivery_row* row : rows)
+        if (row->lease->owner == owner) mine.push_back(row);
+    for (delivery_row* row : mine) drop_lease(*row);
+    return mine.size();
   }
 
   /// A lower bound of the next time `claim_due` could return something.
   result<std::optional<timestamp>> next_due_at(timestamp now) const {
     std::shared_lock lock(mutex_);
     std::optional<timestamp> best;
-    for (const auto& [at, id] : due_) {
+    for (const auto& [key, row_ptr] : due_) {
+      const timestamp at = key.first;
       if (best && at >= *best) break;
-      const delivery_row& row = deliveries_.find(id)->second;
+      const delivery_row& row = *row_ptr;
       const timestamp t = live(row, now) ? std::max(at, row.lease->until) : at;
       if (!best || t < *best) best = t;
     }
@@ -444,6 +436,7 @@ public:
       }
       if (pending) {
         unschedule(row);
+        drop_lease(row);
         if (const auto p = pending_.find(row.delivery.webhook_endpoint.id); p != pending_.end()) {
           p->second.erase(it->first);
           if (p->second.empty()) pending_.erase(p);
@@ -583,9 +576,32 @@ private:
     return out;
   }
 
+  // Every row with a lease, live or expired, is in `leased_` under its endpoint, so
+  // per-endpoint limits count a handful of rows instead of every pending delivery.
+  void grant(delivery_row& row, const lease& l) {
+    row.lease = l;
+    leased_[row.delivery.webhook_endpoint.id].insert(&row);
+  }
+
+  void drop_lease(delivery_row& row) {
+    if (!row.lease) return;
+    row.lease.reset();
+    if (const auto it = leased_.find(row.delivery.webhook_endpoint.id); it != leased_.end()) {
+      it->second.erase(&row);
+      if (it->second.empty()) leased_.erase(it);
+    }
+  }
+
+  std::size_t live_leases(std::string_view endpoint_id, timestamp now) const {
+    const auto it = leased_.find(endpoint_id);
+    if (it == leased_.end()) return 0;
+    return static_cast<std::size_t>(std::count_if(
+        it->second.begin(), it->second.end(), [now](const delivery_row* r) { return live(*r, now); }));
+  }
+
   void unschedule(delivery_row& row) {
     if (row.delivery.next_attempt_at) {
-      due_.erase({*row.delivery.next_attempt_at, row.delivery.id});
+      due_.erase(std::pair{*row.delivery.next_attempt_at, row.delivery.id});
       row.delivery.next_attempt_at.reset();
     }
   }
@@ -593,7 +609,7 @@ private:
   void schedule(delivery_row& row, timestamp at) {
     unschedule(row);
     row.delivery.next_attempt_at = at;
-    due_.emplace(at, row.delivery.id);
+    due_.emplace(std::pair{at, row.delivery.id}, &row);
   }
 
   // Holds or releases the pending deliveries of an endpoint whose status changed
@@ -649,7 +665,7 @@ private:
 
     attempts_.emplace(o.attempt.id, o.attempt);
     delivery_attempts_[delivery_id].insert(o.attempt.id);
-    row.lease.reset();
+    drop_lease(row);
     row.delivery.attempts_count += 1;
     row.delivery.status = o.status;
     const std::string& endpoint_id = row.delivery.webhook_endpoint.id;
@@ -693,8 +709,11 @@ private:
   id_map<delivery_row> deliveries_;
   id_map<model::webhook_delivery_attempt> attempts_;
   id_map<idempotency_row> idempotency_;
-  // Scheduled undelivered deliveries, by (next_attempt_at, id): the claim order.
-  std::set<std::pair<timestamp, std::string>> due_;
+  // Scheduled undelivered deliveries, by (next_attempt_at, id): the claim order. Rows
+  // are map nodes, whose addresses are stable.
+  std::map<std::pair<timestamp, std::string>, delivery_row*> due_;
+  // Rows holding a lease (live or expired), per endpoint.
+  id_map<std::set<delivery_row*>> leased_;
   // Undelivered deliveries of each endpoint, by id (creation order).
   id_map<std::set<std::string, std::less<>>> pending_;
   // Deliveries of each event, attempts of each delivery.

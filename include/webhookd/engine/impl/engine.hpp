@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The bodies of engine<Store>: publish, the claim/send/record loop, suspension, stop.
+// The bodies of engine<Store>: publish, the claim/gate/send/record loop, suspension, stop.
 #ifndef WEBHOOKD_ENGINE_IMPL_ENGINE_HPP
 #define WEBHOOKD_ENGINE_IMPL_ENGINE_HPP
 
@@ -10,28 +10,37 @@
 #include <webhookd/core/time.hpp>
 #include <webhookd/core/url.hpp>
 #include <webhookd/encoding/encoded_event.hpp>
+#include <webhookd/engine/detail/endpoint_gate.hpp>
+#include <webhookd/engine/detail/wake_schedule.hpp>
 #include <webhookd/http/client.hpp>
 #include <webhookd/http/request.hpp>
 #include <webhookd/model/event_validation.hpp>
 #include <webhookd/schedule/response_policy.hpp>
 #include <webhookd/signing/lucca.hpp>
 #include <webhookd/signing/secret.hpp>
+#include <webhookd/signing/standard_webhooks.hpp>
 
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -69,18 +78,75 @@ inline std::string join_url(const std::string& base, std::string_view collection
   return u;
 }
 
+// What the engine keeps about an endpoint it sends to: the signer keyed with the
+// current secret and the parsed webhook URL, so neither is redone per attempt. Valid
+// while the endpoint record's version is the one it was made from.
+struct endpoint_context {
+  std::uint64_t version = 0;
+  std::string secret;
+  std::shared_ptr<const signing::lucca_signer> signer; // null: the secret is unusable
+  std::string signer_error;
+  // Standard Webhooks mode: the current secret, and the previous one while it is
+  // valid; the context is remade when that validity ends.
+  std::shared_ptr<const signing::standard_webhooks_signer> sw_signer;
+  std::optional<timestamp> remake_at;
+  std::optional<url> target; // nullopt: the webhookUrl does not parse
+  std::error_code target_error;
+  std::string target_rule;
+  std::string api_version;
+};
+
+// An event's encoded bodies. `pinned` keeps them while deliveries of the event that
+// this process has not sent yet are likely to come (its fan-out, claimed in several
+// batches); `weak` shares them with whatever attempt still holds them.
+struct cached_body {
+  std::shared_ptr<encoding::encoded_event> pinned;
+  std::weak_ptr<encoding::encoded_event> weak;
+  std::size_t unsent = 0;
+  timestamp pinned_until{};
+};
+
+// What the engine needs after an outcome is recorded, besides the outcome itself.
+struct pending_record {
+  std::string endpoint_id;
+  std::string event_id;
+  schedule::response_action action = schedule::response_action::failed;
+  std::string reason; // for operational events: "HTTP 503" or the transport error
+  int tries = 0;      // record calls that failed for this outcome so far
+};
+
+// Outcomes waiting for the next `record` call, with what comes after each. The
+// outcomes are handed to the store as they are (a span), never copied.
+struct record_batch {
+  std::vector<store::attempt_outcome> outcomes;
+  std::vector<pending_record> records; // parallel to `outcomes`
+
+  bool empty() const noexcept { return outcomes.empty(); }
+  void push_back(store::attempt_outcome o, pending_record r) {
+    outcomes.push_back(std::move(o));
+    records.push_back(std::move(r));
+  }
+};
+
 template <class Store>
 class engine_state : public std::enable_shared_from_this<engine_state<Store>> {
+  static constexpr bool blocking_store = store::is_blocking_store_v<Store>;
+  static constexpr int max_record_tries = 3;
+
 public:
   using strand_type = asio::strand<asio::any_io_executor>;
+  using publish_result = result<model::event, publish_error>;
 
   engine_state(const asio::any_io_executor& ex, Store& store, engine_options options)
       : strand_(asio::make_strand(ex)), store_(store), options_(std::move(options)),
         client_(asio::any_io_executor(strand_), client_options_of(options_)), timer_(strand_),
-        stop_timer_(strand_), rng_(std::random_device{}()) {
+        stop_timer_(strand_), rng_(std::random_device{}()),
+        wakes_(options_.clock ? options_.clock->now() : default_clock().now()) {
     if (options_.owner.empty()) options_.owner = make_owner();
     if (options_.clock == nullptr) options_.clock = &default_clock();
     if (options_.claim_batch == 0) options_.claim_batch = 1;
+    if constexpr (blocking_store)
+      pool_.emplace(std::max<std::size_t>(1, options_.store_threads));
   }
 
   const strand_type& strand() const noexcept { return strand_; }
@@ -89,7 +155,7 @@ public:
 
   // --- any thread ---------------------------------------------------------------------
 
-  result<model::event, publish_error> publish(model::event e) {
+  publish_result publish(model::event e, const publish_options& opts) {
     const timestamp now = options_.clock->now();
     if (e.id.empty()) e.id = ids_.next(now);
     if (auto valid = model::validate_event(e); !valid)
@@ -107,6 +173,10 @@ public:
       if (!establishment_matches(ep, e)) continue;
       request.deliveries.push_back(make_delivery(e, ep, now));
     }
+    if (!opts.idempotency_key.empty()) {
+      request.idempotency_key = opts.idempotency_key;
+      request.idempotency_window = opts.idempotency_window;
+    }
     request.event = std::move(e);
     auto stored = store_.enqueue(request, now);
     if (!stored) return unexpected(publish_error{stored.error(), {}});
@@ -114,18 +184,37 @@ public:
     if (!stored->replayed) {
       metrics_.published.fetch_add(1, std::memory_order_relaxed);
       metrics_.deliveries_created.fetch_add(stored->deliveries.size(), std::memory_order_relaxed);
-    }
-    if (!stored->deliveries.empty() && !stored->replayed) {
-      // The body is encoded once, on the strand, by the first delivery that needs it;
-      // holding the encoded_event until the loop has claimed keeps it for the batch.
-      auto encoded = std::make_shared<encoding::encoded_event>(
-          std::make_shared<const model::event>(*stored->event), options_.cloudevents);
-      asio::post(strand_, [self = this->shared_from_this(), encoded] {
-        self->remember(encoded);
-        self->pump();
-      });
+      if (!stored->deliveries.empty()) {
+        // Encoded lazily, once, by the first attempt; pinned for the whole fan-out.
+        auto encoded = std::make_shared<encoding::encoded_event>(
+            std::make_shared<const model::event>(*stored->event), options_.cloudevents);
+        // Many publishers, one wake-up: what arrives before the strand runs is
+        // taken in one go, followed by one claim.
+        bool post = false;
+        {
+          std::lock_guard lock(inbox_mutex_);
+          inbox_.push_back(pin_request{std::move(encoded), stored->deliveries.size()});
+          post = !std::exchange(inbox_posted_, true);
+        }
+        if (post)
+          asio::post(strand_, [self = this->shared_from_this()] { self->take_inbox(); });
+      }
     }
     return std::move(*stored->event);
+  }
+
+  template <class Handler>
+  void async_publish(model::event e, publish_options opts, Handler handler) {
+    auto run = [self = this->shared_from_this(), e = std::move(e), opts = std::move(opts),
+                handler = std::move(handler)]() mutable {
+      publish_result r = self->publish(std::move(e), opts);
+      auto ex = asio::get_associated_executor(handler, self->strand_);
+      asio::post(ex, [handler = std::move(handler), r = std::move(r)]() mutable {
+        std::move(handler)(std::move(r));
+      });
+    };
+    if constexpr (blocking_store) asio::post(*pool_, std::move(run));
+    else asio::post(strand_, std::move(run));
   }
 
   result<model::webhook_delivery, publish_error> send_test(std::string_view endpoint_id) {
@@ -192,50 +281,59 @@ public:
 
   result<store::endpoint_record> rotate_secret(std::string_view id) {
     const timestamp now = options_.clock->now();
-    // Signers are cached by endpoint id and secret: the next claim snapshot carries
-    // the new secret and is keyed afresh.
+    // The next claim snapshot carries the new secret and version: the endpoint's
+    // context (signer) is made afresh.
     return store_.rotate_secret(id, signing::generate_secret(), now + options_.secret_overlap, now);
   }
 
   void wake() {
-    asio::post(strand_, [self = this->shared_from_this()] { self->pump(); });
+    asio::post(strand_, [self = this->shared_from_this()] { self->tick(true); });
   }
 
   void start() {
     asio::post(strand_, [self = this->shared_from_this()] {
-      if (self->running_ || self->stopped_ || self->abandoned_) return;
-      (void)self->store_.release(self->options_.owner); // what a previous run left
-      self->running_ = true;
-      self->pump();
+      if (self->starting_ || self->stopping_ || self->abandoned_) return;
+      self->starting_ = true;
+      // What a previous run of the same owner left is given back first (claiming
+      // before that would see the new leases released too), then the store is asked
+      // for due work: its own and what other processes left.
+      self->with_store([owner = self->options_.owner](Store& s) { return s.release(owner); },
+                       [self](result<std::size_t> released) {
+                         if (!released)
+                           self->metrics_.store_errors.fetch_add(1, std::memory_order_relaxed);
+                         if (self->stopping_) return;
+                         self->running_ = true;
+                         self->tick(true);
+                       });
     });
   }
 
   void stop(std::chrono::milliseconds deadline, std::function<void()> on_stopped) {
     asio::post(strand_, [self = this->shared_from_this(), deadline,
                          on_stopped = std::move(on_stopped)]() mutable {
-      if (self->stopped_ || self->stopping_) {
-        if (on_stopped) {
-          if (self->stopped_) on_stopped();
-          else self->stop_waiters_.push_back(std::move(on_stopped));
+      if (on_stopped) {
+        if (self->stopped_) {
+          on_stopped();
+          return;
         }
-        return;
+        self->stop_waiters_.push_back(std::move(on_stopped));
       }
+      if (self->stopping_) return;
       self->stopping_ = true;
-      if (on_stopped) self->stop_waiters_.push_back(std::move(on_stopped));
       self->timer_.cancel();
-      if (self->in_flight_ == 0) {
-        self->finish_stop();
-        return;
-      }
+      self->drop_waiting();
+      if (self->maybe_finish_stop()) return;
       self->stop_timer_.expires_after(deadline);
       self->stop_timer_.async_wait([self](const std::error_code& ec) {
         if (ec || self->stopped_) return;
-        self->finish_stop();
+        // Past the deadline: what is still on the wire is cancelled and not recorded.
+        self->client_.stop();
       });
     });
   }
 
-  // Called by ~engine: from now on nothing touches the store.
+  // Called by ~engine: from now on nothing touches the store. Store calls already
+  // running on the pool are waited for, so no pool thread outlives the engine.
   void abandon() {
     abandoned_.store(true, std::memory_order_release);
     asio::post(strand_, [self = this->shared_from_this()] {
@@ -243,6 +341,10 @@ public:
       self->stop_timer_.cancel();
       self->client_.stop();
     });
+    if (pool_) {
+      pool_->stop();
+      pool_->join();
+    }
   }
 
   result<store::endpoint_record> reactivate_endpoint(std::string_view id) {
@@ -290,7 +392,7 @@ private:
     if (!stored) return unexpected(publish_error{stored.error(), {}});
     WEBHOOKD_ASSERT(stored->deliveries.size() == 1);
     metrics_.deliveries_created.fetch_add(1, std::memory_order_relaxed);
-    wake();
+    asio::post(strand_, [self = this->shared_from_this()] { self->pump(); });
     return std::move(stored->deliveries.front());
   }
 
@@ -310,92 +412,291 @@ private:
 
   // --- strand only --------------------------------------------------------------------
 
-  void remember(const std::shared_ptr<encoding::encoded_event>& e) {
-    encoded_[e->event().id] = e;
+  /** Runs `call(store)` and hands its result to `done` on the strand: inline for a
+      non-blocking store, on the pool for a blocking one. Nothing of the engine is
+      touched from the pool thread but the store. */
+  template <class Call, class Done>
+  void with_store(Call call, Done done) {
+    if constexpr (!blocking_store) {
+      done(call(store_));
+    } else {
+      asio::post(*pool_, [self = this->shared_from_this(), call = std::move(call),
+                          done = std::move(done)]() mutable {
+        if (self->abandoned_.load(std::memory_order_acquire)) return;
+        auto r = call(self->store_);
+        auto strand = self->strand_;
+        // `self` moves into the strand's handler so the last reference is never
+        // dropped on a pool thread (whose pool the destructor would join).
+        asio::post(strand, [self = std::move(self), done = std::move(done),
+                            r = std::move(r)]() mutable {
+          if (self->abandoned_.load(std::memory_order_acquire)) return;
+          done(std::move(r));
+        });
+      });
+    }
   }
 
-  std::shared_ptr<encoding::encoded_event> encoded_for(
-      const std::shared_ptr<const model::event>& event) {
-    auto& slot = encoded_[event->id];
-    if (auto e = slot.lock()) return e;
-    auto e = std::make_shared<encoding::encoded_event>(event, options_.cloudevents);
-    slot = e;
-    return e;
+  // The loop's one timer fired, or `wake()` was called.
+  void tick(bool look_at_store) {
+    if (!live()) return;
+    const timestamp now = options_.clock->now();
+    armed_for_.reset();
+    wakes_.fire(now);
+    metrics_.wheel_pending.store(static_cast<std::int64_t>(wakes_.deliveries()),
+                                 std::memory_order_relaxed);
+    if (!rate_blocked_.empty()) {
+      auto blocked = std::move(rate_blocked_);
+      rate_blocked_.clear();
+      for (const std::string& id : blocked) drain(id);
+    }
+    if (look_at_store || now >= next_store_look_) look_at_store_now(now);
+    maybe_purge(now);
+    maybe_refresh_stats(now);
+    pump();
   }
 
-  void sweep() {
-    if (encoded_.size() < 64 + 2 * in_flight_) return;
-    std::erase_if(encoded_, [](const auto& kv) { return kv.second.expired(); });
+  // Work this process did not schedule itself: other processes, an earlier run.
+  void look_at_store_now(timestamp now) {
+    next_store_look_ = now + options_.max_idle;
+    with_store([now](Store& s) { return s.next_due_at(now); },
+               [self = this->shared_from_this(), now](result<std::optional<timestamp>> next) {
+                 if (!next) {
+                   self->metrics_.store_errors.fetch_add(1, std::memory_order_relaxed);
+                 } else if (*next && **next > now) {
+                   // A due time already past means work that limits or another
+                   // owner's lease hold back: completions and idle looks catch it.
+                   self->wakes_.hint_store(**next);
+                 }
+                 self->arm();
+               });
   }
 
-  std::shared_ptr<const signing::lucca_signer> signer_for(const model::webhook_endpoint& ep) {
-    auto it = signers_.find(ep.id);
-    if (it != signers_.end() && it->second.first == ep.secret) return it->second.second;
-    if (signers_.size() > 4096) signers_.clear(); // bounded; re-keyed on demand
-    auto s = std::make_shared<const signing::lucca_signer>(ep.secret);
-    signers_[ep.id] = {ep.secret, s};
-    return s;
+  // Arms the timer for the earliest wake-up, at most `max_idle` away.
+  void arm() {
+    if (!live()) return;
+    timestamp target = next_store_look_;
+    if (auto next = wakes_.next(); next && *next < target) target = *next;
+    if (armed_for_ && *armed_for_ == target) return;
+    armed_for_ = target;
+    const auto now = options_.clock->now();
+    const auto wait = target > now ? std::chrono::duration_cast<std::chrono::milliseconds>(target - now)
+                                   : std::chrono::milliseconds{0};
+    timer_.expires_after(wait);
+    timer_.async_wait([self = this->shared_from_this()](const std::error_code& ec) {
+      if (ec) return;
+      self->tick(false);
+    });
   }
 
   void pump() {
     if (!live()) return;
-    const timestamp now = options_.clock->now();
-    maybe_purge(now);
+    if (claiming_) {
+      pump_again_ = true;
+      return;
+    }
+    claiming_ = true;
+    pump_again_ = false;
     store::claim_request req;
-    req.now = now;
+    req.now = options_.clock->now();
     req.max = options_.claim_batch;
     req.owner = options_.owner;
     req.lease_duration = options_.lease_duration;
     req.max_in_flight_per_endpoint = options_.max_in_flight_per_endpoint;
     req.fifo = options_.fifo;
-    auto claimed = store_.claim_due(req);
+    with_store([req = std::move(req)](Store& s) { return s.claim_due(req); },
+               [self = this->shared_from_this()](
+                   result<std::vector<store::claimed_delivery>> claimed) {
+                 self->on_claimed(std::move(claimed));
+               });
+  }
+
+  void on_claimed(result<std::vector<store::claimed_delivery>> claimed) {
+    claiming_ = false;
+    if (!live()) {
+      // Stopping: what was just claimed is given back by the final release.
+      maybe_finish_stop();
+      return;
+    }
     if (!claimed) {
-      arm(options_.max_idle);
+      metrics_.store_errors.fetch_add(1, std::memory_order_relaxed);
+      arm();
       return;
     }
     const bool full = claimed->size() >= options_.claim_batch;
-    for (store::claimed_delivery& cd : *claimed) send(std::move(cd));
+    for (store::claimed_delivery& cd : *claimed) admit(std::move(cd));
     sweep();
-    if (full) {
+    if (full || pump_again_) {
       asio::post(strand_, [self = this->shared_from_this()] { self->pump(); });
       return;
     }
-    arm_from_store(now);
+    arm();
   }
 
-  // Retention (SPEC.md Part 1 §17): at most once per purge_interval of engine time.
-  void maybe_purge(timestamp now) {
-    if (options_.retention.count() <= 0) return;
-    if (next_purge_ && now < *next_purge_) return;
-    next_purge_ = now + options_.purge_interval;
-    store::purge_request req;
-    req.older_than = now - options_.retention;
-    (void)store_.purge(req); // a failure is retried at the next interval
+  // --- endpoint gates -----------------------------------------------------------------
+
+  struct endpoint_slot {
+    endpoint_gate gate;
+    std::deque<store::claimed_delivery> waiting;
+  };
+
+  auto slot_for(const std::string& endpoint_id, timestamp now) {
+    auto it = gates_.find(endpoint_id);
+    if (it == gates_.end()) {
+      const std::size_t max = options_.max_in_flight_per_endpoint != 0
+                                  ? options_.max_in_flight_per_endpoint
+                                  : std::max<std::size_t>(options_.claim_batch, 64);
+      it = gates_
+               .emplace(endpoint_id, endpoint_slot{endpoint_gate(max, options_.rate_limit,
+                                                                 options_.adaptive_throttling, now),
+                                                   {}})
+               .first;
+    }
+    return it;
   }
 
-  void arm_from_store(timestamp now) {
-    auto wait = options_.max_idle;
-    auto next = store_.next_due_at(now);
-    // A due time in the past means work that limits or another owner's lease hold
-    // back: an attempt's completion (or max_idle) looks again.
-    if (next && *next && **next > now)
-      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(**next - now));
-    arm(wait);
+  void admit(store::claimed_delivery cd) {
+    auto it = slot_for(cd.endpoint->endpoint.id, options_.clock->now());
+    it->second.waiting.push_back(std::move(cd));
+    metrics_.waiting.fetch_add(1, std::memory_order_relaxed);
+    drain(it);
   }
 
-  void arm(std::chrono::milliseconds wait) {
-    timer_.expires_after(wait);
-    timer_.async_wait([self = this->shared_from_this()](const std::error_code& ec) {
-      if (ec) return;
-      self->pump();
-    });
+  void drain(const std::string& endpoint_id) {
+    if (auto it = gates_.find(endpoint_id); it != gates_.end()) drain(it);
   }
+
+  // Sends what the endpoint's gate lets through, oldest first. The id is the map's
+  // key, which outlives every delivery popped here.
+  void drain(typename std::unordered_map<std::string, endpoint_slot>::iterator it) {
+    const std::string& endpoint_id = it->first;
+    endpoint_slot& slot = it->second;
+    while (!slot.waiting.empty() && live()) {
+      const timestamp now = options_.clock->now();
+      const auto a = slot.gate.admit(now);
+      if (!a.admitted) {
+        if (a.retry_at) {
+          rate_blocked_.insert(endpoint_id);
+          wakes_.hint_gate(*a.retry_at);
+          arm();
+        }
+        return;
+      }
+      store::claimed_delivery cd = std::move(slot.waiting.front());
+      slot.waiting.pop_front();
+      metrics_.waiting.fetch_sub(1, std::memory_order_relaxed);
+      send(std::move(cd));
+    }
+  }
+
+  void drop_waiting() {
+    for (auto& [id, slot] : gates_) {
+      metrics_.waiting.fetch_sub(static_cast<std::int64_t>(slot.waiting.size()),
+                                 std::memory_order_relaxed);
+      slot.waiting.clear();
+    }
+    rate_blocked_.clear();
+  }
+
+  // --- bodies, signers, URLs ----------------------------------------------------------
+
+  void take_inbox() {
+    std::vector<pin_request> taken;
+    {
+      std::lock_guard lock(inbox_mutex_);
+      taken.swap(inbox_);
+      inbox_posted_ = false;
+    }
+    for (const pin_request& p : taken) pin(p.body, p.deliveries);
+    pump();
+  }
+
+  void pin(const std::shared_ptr<encoding::encoded_event>& e, std::size_t deliveries) {
+    cached_body& c = bodies_[e->event().id];
+    if (!c.pinned) c.pinned = c.weak.lock();
+    if (!c.pinned) c.pinned = e;
+    c.weak = c.pinned;
+    c.unsent += deliveries;
+    c.pinned_until = options_.clock->now() + std::max(options_.lease_duration,
+                                                      std::chrono::milliseconds{60'000});
+  }
+
+  std::shared_ptr<encoding::encoded_event> encoded_for(
+      const std::shared_ptr<const model::event>& event) {
+    cached_body& c = bodies_[event->id];
+    std::shared_ptr<encoding::encoded_event> e = c.pinned ? c.pinned : c.weak.lock();
+    if (!e) {
+      e = std::make_shared<encoding::encoded_event>(event, options_.cloudevents);
+      c.weak = e;
+    }
+    if (c.pinned && c.unsent > 0 && --c.unsent == 0) c.pinned.reset();
+    return e;
+  }
+
+  // Forgets idle gates and bodies nobody holds, once the maps have grown.
+  void sweep() {
+    const timestamp now = options_.clock->now();
+    if (gates_.size() > 256 + in_flight_) {
+      for (auto it = gates_.begin(); it != gates_.end();) {
+        if (it->second.waiting.empty() && it->second.gate.at_rest(now)) it = gates_.erase(it);
+        else ++it;
+      }
+    }
+    if (bodies_.size() < 256 + 2 * in_flight_) return;
+    for (auto it = bodies_.begin(); it != bodies_.end();) {
+      cached_body& c = it->second;
+      if (c.pinned && now >= c.pinned_until) c.pinned.reset();
+      if (!c.pinned && c.weak.expired()) it = bodies_.erase(it);
+      else ++it;
+    }
+  }
+
+  const endpoint_context& context_for(const store::endpoint_record& rec, timestamp now) {
+    const model::webhook_endpoint& ep = rec.endpoint;
+    auto it = contexts_.find(ep.id);
+    if (it != contexts_.end() && it->second.version == rec.version &&
+        it->second.secret == ep.secret && !(it->second.remake_at && now >= *it->second.remake_at))
+      return it->second;
+    if (contexts_.size() > 4096) contexts_.clear(); // bounded; remade on demand
+    endpoint_context c;
+    c.version = rec.version;
+    c.secret = ep.secret;
+    try {
+      c.signer = std::make_shared<const signing::lucca_signer>(ep.secret);
+    } catch (const std::invalid_argument& ex) { // empty secret
+      c.signer_error = ex.what();
+    }
+    if (c.signer && options_.signature_scheme != signature_scheme::lucca) {
+      auto bytes = [](const std::string& s) {
+        return std::span<const std::uint8_t>{reinterpret_cast<const std::uint8_t*>(s.data()),
+                                             s.size()};
+      };
+      std::vector<signing::standard_webhooks_key> keys;
+      keys.emplace_back(bytes(ep.secret));
+      if (rec.previous_secret && !rec.previous_secret->empty() && rec.previous_secret_expires_at &&
+          now < *rec.previous_secret_expires_at) {
+        keys.emplace_back(bytes(*rec.previous_secret));
+        c.remake_at = rec.previous_secret_expires_at;
+      }
+      c.sw_signer = std::make_shared<const signing::standard_webhooks_signer>(std::move(keys));
+    }
+    if (auto target = parse_url(ep.webhook_url)) {
+      c.target = std::move(*target);
+    } else {
+      c.target_error = target.error().code;
+      c.target_rule = target.error().rule;
+    }
+    c.api_version = format_date(ep.api_version);
+    return contexts_.insert_or_assign(ep.id, std::move(c)).first->second;
+  }
+
+  // --- one attempt --------------------------------------------------------------------
 
   void send(store::claimed_delivery cd) {
     const model::webhook_endpoint& ep = cd.endpoint->endpoint;
+    const timestamp sent_at = options_.clock->now();
+    const endpoint_context& ctx = context_for(*cd.endpoint, sent_at);
     auto encoded = encoded_for(cd.event);
     auto body = encoded->body(ep.content_type);
-    const timestamp sent_at = options_.clock->now();
     char ts[rfc3339_seconds_length];
     write_rfc3339_seconds(ts, sent_at);
     const std::string_view ts_view(ts, sizeof ts);
@@ -406,30 +707,45 @@ private:
     std::string signature;
     http::outcome local; // set when the request cannot even be made
     std::optional<http::request> req;
-    try {
-      auto signer = signer_for(ep);
+    if (!ctx.signer) {
+      local.error = make_error_code(errc::invalid_secret);
+      local.detail = ctx.signer_error;
+    } else if (!ctx.target) {
       signature.assign(signing::lucca_signature_length, '\0');
-      signer->sign_into(ts_view, *body, signature.data());
-      auto target = parse_url(ep.webhook_url);
-      if (!target) {
-        local.error = target.error().code;
-        local.detail = "invalid webhookUrl: " + target.error().rule;
-      } else {
-        req.emplace("POST", std::move(*target), body);
+      ctx.signer->sign_into(ts_view, *body, signature.data());
+      local.error = ctx.target_error;
+      local.detail = "invalid webhookUrl: " + ctx.target_rule;
+    } else {
+      signature.assign(signing::lucca_signature_length, '\0');
+      ctx.signer->sign_into(ts_view, *body, signature.data());
+      try {
+        req.emplace("POST", *ctx.target, body);
         req->set("Content-Type", encoding::encoded_event::media_type(ep.content_type))
-            .set("Api-Version", format_date(ep.api_version))
-            .set(signing::lucca_timestamp_header, ts_view)
-            .set(signing::lucca_signature_header, signature);
+            .set("Api-Version", ctx.api_version);
+        if (options_.signature_scheme != signature_scheme::standard_webhooks)
+          req->set(signing::lucca_timestamp_header, ts_view)
+              .set(signing::lucca_signature_header, signature);
+        if (ctx.sw_signer) {
+          const auto h = ctx.sw_signer->sign(cd.event->id, sent_at, *body);
+          req->set(signing::standard_webhooks_id_header, h.id)
+              .set(signing::standard_webhooks_timestamp_header, h.timestamp)
+              .set(signing::standard_webhooks_signature_header, h.signature);
+          // The attempt records what was sent; in Standard Webhooks mode alone,
+          // that is the webhook-signature value.
+          if (options_.signature_scheme == signature_scheme::standard_webhooks)
+            signature = h.signature;
+        }
+      } catch (const std::invalid_argument& ex) { // a header value that cannot be sent
+        req.reset();
+        local.error = make_error_code(errc::protocol_error);
+        local.detail = ex.what();
       }
-    } catch (const std::invalid_argument& ex) { // empty secret, bad header value
-      local.error = make_error_code(errc::protocol_error);
-      local.detail = ex.what();
     }
     if (!req) {
       asio::post(strand_, [self = this->shared_from_this(), cd = std::move(cd),
                            signature = std::move(signature), sent_at,
                            local = std::move(local)]() mutable {
-        self->on_outcome(cd, signature, sent_at, std::move(local));
+        self->on_outcome(cd, std::move(signature), sent_at, std::move(local));
       });
       return;
     }
@@ -437,41 +753,56 @@ private:
                        [self = this->shared_from_this(), cd = std::move(cd),
                         signature = std::move(signature), sent_at,
                         encoded = std::move(encoded)](http::outcome o) mutable {
-                         self->on_outcome(cd, signature, sent_at, std::move(o));
+                         self->on_outcome(cd, std::move(signature), sent_at, std::move(o));
                        });
   }
 
-  void on_outcome(const store::claimed_delivery& cd, const std::string& signature,
-                  timestamp sent_at, http::outcome o) {
+  void on_outcome(const store::claimed_delivery& cd, std::string signature, timestamp sent_at,
+                  http::outcome o) {
     --in_flight_;
     metrics_.in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (abandoned_.load(std::memory_order_acquire) || stopped_) return;
+    const std::string& endpoint_id = cd.endpoint->endpoint.id;
+    auto slot = gates_.find(endpoint_id);
     if (stopping_ && o.error == errc::cancelled) {
+      if (slot != gates_.end()) slot->second.gate.abandon();
       maybe_finish_stop();
       return;
+    }
+    if (slot != gates_.end()) {
+      const auto before = slot->second.gate.throttles();
+      slot->second.gate.complete(o.answered() && o.status >= 200 && o.status < 300,
+                                 o.answered() && is_overload_status(o.status));
+      if (slot->second.gate.throttles() != before)
+        metrics_.throttled.fetch_add(1, std::memory_order_relaxed);
     }
     const timestamp done_at = options_.clock->now();
     if (o.latency.count() > 0) metrics_.attempt_latency.observe(o.latency);
 
     const auto attempts_made = static_cast<std::size_t>(cd.delivery.attempts_count) + 1;
-    const schedule::attempt_plan plan =
-        schedule::plan_after_attempt(options_.policy, options_.retries, o, attempts_made, done_at, rng_);
+    const schedule::attempt_plan plan = schedule::plan_after_attempt(
+        options_.policy, options_.retries, o, attempts_made, done_at, rng_);
     const bool success = plan.action == schedule::response_action::delivered;
 
+    pending_record p;
     store::attempt_outcome out;
+    p.endpoint_id = endpoint_id;
+    p.event_id = cd.delivery.event.id;
+    p.action = plan.action;
+    p.reason = o.answered() ? "HTTP " + std::to_string(o.status) : o.reason();
     auto& a = out.attempt;
     a.id = ids_.next(sent_at);
     a.url = join_url(options_.base_url, "webhook-delivery-attempts", a.id);
-    a.signature = signature;
+    a.signature = std::move(signature);
     a.webhook_delivery = model::reference{cd.delivery.id,
                                           std::string(model::webhook_delivery::type_name),
                                           cd.delivery.url};
     a.is_successful = success;
     if (o.answered()) {
       a.response_status_code = o.status;
-      if (!success) a.error_response_body = o.body; // SPEC.md Part 1 §7: non-2xx only
+      if (!success) a.error_response_body = std::move(o.body); // SPEC.md Part 1 §7: non-2xx only
     } else {
-      a.error_response_body = o.reason();
+      a.error_response_body = p.reason;
     }
     a.created_at = sent_at;
     out.lease = cd.lease;
@@ -486,90 +817,204 @@ private:
       out.status = model::delivery_status::failed;
       break;
     }
+    pending_.push_back(std::move(out), std::move(p));
+    schedule_flush();
+    drain(endpoint_id);
+  }
 
-    auto recorded = store_.record(std::span<const store::attempt_outcome>(&out, 1), done_at);
-    // A store failure or a lost lease: the attempt is not ours to report; the lease
-    // runs out and the delivery is claimed again (at-least-once).
-    if (recorded && recorded->size() == 1 && !(*recorded)[0].error &&
-        !(*recorded)[0].already_recorded) {
-      const store::record_result& rr = (*recorded)[0];
-      metrics_.attempts.fetch_add(1, std::memory_order_relaxed);
-      const std::string& endpoint_id = cd.endpoint->endpoint.id;
-      if (success) {
-        metrics_.delivered.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        operational_event ev;
-        ev.kind = operational_event_kind::attempt_failed;
-        ev.endpoint_id = endpoint_id;
-        ev.event_id = cd.delivery.event.id;
-        ev.delivery_id = cd.delivery.id;
-        ev.attempt_id = a.id;
-        ev.status_code = a.response_status_code;
-        ev.reason = o.answered() ? "HTTP " + std::to_string(o.status) : a.error_response_body;
-        ev.at = done_at;
-        emit(ev);
-        if (out.status == model::delivery_status::failed) {
-          metrics_.failed.fetch_add(1, std::memory_order_relaxed);
-          ev.kind = operational_event_kind::delivery_failed;
-          emit(ev);
-        } else {
-          metrics_.retried.fetch_add(1, std::memory_order_relaxed);
-        }
-        if (plan.action == schedule::response_action::failed_and_suspend) {
-          suspend(endpoint_id, "HTTP " + std::to_string(o.status), done_at);
-        } else if (rr.health) {
-          check_health(endpoint_id, *rr.health, done_at);
-        }
-      }
+  // --- recording ----------------------------------------------------------------------
+
+  // Outcomes that complete while a record call runs, or in the same turn of the
+  // strand, go to the store together.
+  void schedule_flush() {
+    if (flush_posted_ || recording_) return;
+    flush_posted_ = true;
+    asio::post(strand_, [self = this->shared_from_this()] {
+      self->flush_posted_ = false;
+      self->flush();
+    });
+  }
+
+  void flush() {
+    if (recording_ || pending_.empty() || abandoned_.load(std::memory_order_acquire)) return;
+    recording_ = true;
+    auto batch = std::make_shared<record_batch>(std::move(pending_));
+    pending_ = record_batch{};
+    const timestamp now = options_.clock->now();
+    metrics_.record_batches.fetch_add(1, std::memory_order_relaxed);
+    with_store(
+        [batch, now](Store& s) {
+          return s.record(std::span<const store::attempt_outcome>(batch->outcomes), now);
+        },
+        [self = this->shared_from_this(), batch](result<std::vector<store::record_result>> r) {
+          self->on_recorded(*batch, std::move(r));
+        });
+  }
+
+  void on_recorded(record_batch& batch, result<std::vector<store::record_result>> recorded) {
+    recording_ = false;
+    const std::size_t n = batch.outcomes.size();
+    if (!recorded || recorded->size() != n) {
+      // `record` is idempotent (attempt ids): the same outcomes can be sent again.
+      // After a few failures they are left to their leases: the deliveries are
+      // claimed and attempted again (at-least-once).
+      metrics_.store_errors.fetch_add(1, std::memory_order_relaxed);
+      for (std::size_t i = 0; i < n; ++i)
+        if (++batch.records[i].tries < max_record_tries)
+          pending_.push_back(std::move(batch.outcomes[i]), std::move(batch.records[i]));
+    } else {
+      const timestamp now = options_.clock->now();
+      for (std::size_t i = 0; i < n; ++i)
+        after_record(batch.outcomes[i], batch.records[i], (*recorded)[i], now);
     }
+    if (!pending_.empty()) schedule_flush();
     if (stopping_) {
       maybe_finish_stop();
       return;
     }
+    // Finished deliveries free per-endpoint capacity in the store: claim again.
     pump();
+  }
+
+  void after_record(const store::attempt_outcome& out, const pending_record& p,
+                    const store::record_result& rr, timestamp now) {
+    // A lost lease: the attempt is not ours to report (another process owns the
+    // delivery now). Already recorded: a retried record that had succeeded.
+    if (rr.error || rr.already_recorded) return;
+    metrics_.attempts.fetch_add(1, std::memory_order_relaxed);
+    if (out.status == model::delivery_status::delivered) {
+      metrics_.delivered.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    operational_event ev;
+    ev.kind = operational_event_kind::attempt_failed;
+    ev.endpoint_id = p.endpoint_id;
+    ev.event_id = p.event_id;
+    ev.delivery_id = out.attempt.webhook_delivery.id;
+    ev.attempt_id = out.attempt.id;
+    ev.status_code = out.attempt.response_status_code;
+    ev.reason = p.reason;
+    ev.at = now;
+    emit(ev);
+    if (out.status == model::delivery_status::failed) {
+      metrics_.failed.fetch_add(1, std::memory_order_relaxed);
+      ev.kind = operational_event_kind::delivery_failed;
+      emit(ev);
+    } else {
+      metrics_.retried.fetch_add(1, std::memory_order_relaxed);
+      // The store may have held it instead (endpoint no longer active).
+      if (rr.delivery && rr.delivery->next_attempt_at) {
+        wakes_.add(*rr.delivery->next_attempt_at, out.attempt.webhook_delivery.id);
+        metrics_.wheel_pending.store(static_cast<std::int64_t>(wakes_.deliveries()),
+                                     std::memory_order_relaxed);
+        arm();
+      }
+    }
+    if (p.action == schedule::response_action::failed_and_suspend) {
+      suspend(p.endpoint_id, p.reason, now);
+    } else if (rr.health) {
+      check_health(p.endpoint_id, *rr.health, now);
+    }
   }
 
   void check_health(const std::string& endpoint_id, const store::endpoint_health& h,
                     timestamp now) {
-    const suspension_policy& p = options_.suspension;
-    if (p.consecutive_failed_deliveries > 0 &&
-        h.consecutive_failed_deliveries >= p.consecutive_failed_deliveries) {
+    const suspension_policy& pol = options_.suspension;
+    if (pol.consecutive_failed_deliveries > 0 &&
+        h.consecutive_failed_deliveries >= pol.consecutive_failed_deliveries) {
       suspend(endpoint_id,
               std::to_string(h.consecutive_failed_deliveries) + " deliveries in a row failed", now);
       return;
     }
-    if (p.failing_for.count() > 0 && h.failing_since && now - *h.failing_since >= p.failing_for)
+    if (pol.failing_for.count() > 0 && h.failing_since && now - *h.failing_since >= pol.failing_for)
       suspend(endpoint_id, "no success while failing since " + format_rfc3339(*h.failing_since),
               now);
   }
 
   void suspend(const std::string& endpoint_id, std::string reason, timestamp now) {
-    auto current = store_.get_endpoint(endpoint_id);
-    if (!current || current->endpoint.status != model::endpoint_status::active) return;
-    if (!store_.suspend_endpoint(endpoint_id, now)) return;
-    metrics_.suspended.fetch_add(1, std::memory_order_relaxed);
-    operational_event ev;
-    ev.kind = operational_event_kind::endpoint_suspended;
-    ev.endpoint_id = endpoint_id;
-    ev.reason = std::move(reason);
-    ev.at = now;
-    emit(ev);
+    with_store(
+        [endpoint_id, now](Store& s) -> result<bool> {
+          auto current = s.get_endpoint(endpoint_id);
+          if (!current || current->endpoint.status != model::endpoint_status::active) return false;
+          auto done = s.suspend_endpoint(endpoint_id, now);
+          if (!done) return unexpected(done.error());
+          return true;
+        },
+        [self = this->shared_from_this(), endpoint_id, reason = std::move(reason),
+         now](result<bool> suspended) {
+          if (!suspended) {
+            self->metrics_.store_errors.fetch_add(1, std::memory_order_relaxed);
+            return;
+          }
+          if (!*suspended) return;
+          self->metrics_.suspended.fetch_add(1, std::memory_order_relaxed);
+          operational_event ev;
+          ev.kind = operational_event_kind::endpoint_suspended;
+          ev.endpoint_id = endpoint_id;
+          ev.reason = reason;
+          ev.at = now;
+          self->emit(ev);
+        });
   }
 
-  void maybe_finish_stop() {
-    if (stopping_ && !stopped_ && in_flight_ == 0) finish_stop();
+  // --- housekeeping -------------------------------------------------------------------
+
+  // Retention (SPEC.md Part 1 §17): at most once per purge_interval of engine time.
+  void maybe_purge(timestamp now) {
+    if (options_.retention.count() <= 0) return;
+    if (next_purge_ && now < *next_purge_) return;
+    next_purge_ = now + options_.purge_interval;
+    store::purge_request req;
+    req.older_than = now - options_.retention;
+    with_store([req](Store& s) { return s.purge(req); },
+               [self = this->shared_from_this()](result<store::purge_report> r) {
+                 // A failure is retried at the next interval.
+                 if (!r) self->metrics_.store_errors.fetch_add(1, std::memory_order_relaxed);
+               });
   }
 
-  void finish_stop() {
-    stopped_ = true;
-    running_ = false;
+  void maybe_refresh_stats(timestamp now) {
+    if (next_stats_ && now < *next_stats_) return;
+    next_stats_ = now + options_.stats_interval;
+    with_store([now](Store& s) { return s.stats(now); },
+               [self = this->shared_from_this()](result<store::store_stats> st) {
+                 if (!st) {
+                   self->metrics_.store_errors.fetch_add(1, std::memory_order_relaxed);
+                   return;
+                 }
+                 self->metrics_.queue_depth.store(st->scheduled, std::memory_order_relaxed);
+                 self->metrics_.held.store(st->held, std::memory_order_relaxed);
+               });
+  }
+
+  // --- stop ---------------------------------------------------------------------------
+
+  // Finishes the stop once nothing of this engine is on the wire, waiting to be
+  // recorded, or being claimed. @returns true when the stop is (being) finished.
+  bool maybe_finish_stop() {
+    if (!stopping_ || stopped_) return stopped_;
+    if (releasing_) return true;
+    if (in_flight_ != 0 || claiming_ || recording_ || !pending_.empty()) return false;
+    releasing_ = true;
     timer_.cancel();
     stop_timer_.cancel();
-    client_.stop(); // what is still in flight ends with errc::cancelled, unrecorded
-    (void)store_.release(options_.owner);
-    auto waiters = std::move(stop_waiters_);
-    for (auto& w : waiters) w();
+    client_.stop();
+    with_store([owner = options_.owner](Store& s) { return s.release(owner); },
+               [self = this->shared_from_this()](result<std::size_t>) {
+                 self->stopped_ = true;
+                 self->running_ = false;
+                 auto waiters = std::move(self->stop_waiters_);
+                 self->stop_waiters_.clear();
+                 for (auto& w : waiters) w();
+               });
+    return true;
   }
+
+  // An event just published, whose body the strand pins for its fan-out.
+  struct pin_request {
+    std::shared_ptr<encoding::encoded_event> body;
+    std::size_t deliveries = 0;
+  };
 
   strand_type strand_;
   Store& store_;
@@ -581,16 +1026,31 @@ private:
   std::mt19937_64 rng_;
   webhookd::engine::metrics metrics_;
   std::atomic<bool> abandoned_{false};
+  bool starting_ = false;
   bool running_ = false;
   bool stopping_ = false;
+  bool releasing_ = false;
   bool stopped_ = false;
+  bool claiming_ = false;
+  bool pump_again_ = false;
+  bool recording_ = false;
+  bool flush_posted_ = false;
   std::size_t in_flight_ = 0;
+  wake_schedule wakes_;
+  std::optional<timestamp> armed_for_;
+  timestamp next_store_look_{};
   std::optional<timestamp> next_purge_;
+  std::optional<timestamp> next_stats_;
   std::vector<std::function<void()>> stop_waiters_;
-  std::unordered_map<std::string, std::weak_ptr<encoding::encoded_event>> encoded_;
-  std::unordered_map<std::string,
-                     std::pair<std::string, std::shared_ptr<const signing::lucca_signer>>>
-      signers_;
+  record_batch pending_;
+  std::unordered_map<std::string, endpoint_slot> gates_;
+  std::unordered_set<std::string> rate_blocked_;
+  std::unordered_map<std::string, cached_body> bodies_;
+  std::unordered_map<std::string, endpoint_context> contexts_;
+  std::optional<asio::thread_pool> pool_; // blocking stores only
+  std::mutex inbox_mutex_; // publish (any thread) -> strand
+  std::vector<pin_request> inbox_;
+  bool inbox_posted_ = false;
 };
 
 } // namespace detail
@@ -620,8 +1080,19 @@ void engine<Store>::stop(std::chrono::milliseconds deadline, std::function<void(
 }
 
 template <store::delivery_store Store>
-result<model::event, publish_error> engine<Store>::publish(model::event e) {
-  return state_->publish(std::move(e));
+auto engine<Store>::publish(model::event e, const publish_options& options) -> publish_result {
+  return state_->publish(std::move(e), options);
+}
+
+template <store::delivery_store Store>
+template <class CompletionToken>
+auto engine<Store>::async_publish(model::event e, publish_options options,
+                                  CompletionToken&& token) {
+  return asio::async_initiate<CompletionToken, void(publish_result)>(
+      [state = state_](auto handler, model::event ev, publish_options o) {
+        state->async_publish(std::move(ev), std::move(o), std::move(handler));
+      },
+      token, std::move(e), std::move(options));
 }
 
 template <store::delivery_store Store>
