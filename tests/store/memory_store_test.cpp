@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,6 +147,122 @@ TEST(memory_store, survives_mixed_concurrent_use) {
   store::purge_request p;
   p.older_than = t0 + std::chrono::hours{1};
   EXPECT_EQ(*s.purge(p), (store::purge_report{300, 300, 300}));
+}
+
+} // namespace
+
+namespace {
+
+// Random sequences of every mutation (enqueue, claims with limits and FIFO, records
+// of every status, releases, holds, deletions, purges) with time moving back and
+// forth: the indexes of claimable and leased rows must stay consistent with the
+// rows. The sanitizer build turns any dangling index entry into a failure.
+TEST(memory_store, indexes_stay_consistent_under_random_operations) {
+  std::mt19937 rng(4242);
+  for (int round = 0; round < 20; ++round) {
+    store::memory_store s;
+    webhookd::id_generator ids{static_cast<std::uint64_t>(round)};
+    const timestamp t0{std::chrono::sys_days{std::chrono::year{2025} / 1 / 1}};
+    timestamp now = t0;
+    std::vector<std::string> endpoints;
+    for (int i = 0; i < 3; ++i) {
+      store::endpoint_record ep;
+      ep.endpoint.id = ids.next(t0);
+      ep.endpoint.topics = {"*"};
+      ep.endpoint.status = model::endpoint_status::active;
+      ASSERT_TRUE(s.create_endpoint(ep).has_value());
+      endpoints.push_back(ep.endpoint.id);
+    }
+    std::vector<store::claimed_delivery> held;
+    auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+    for (int step = 0; step < 400; ++step) {
+      now += std::chrono::milliseconds{static_cast<int>(rng() % 4000) - 1000};
+      switch (pick(9)) {
+      case 0:
+      case 1: { // enqueue an event for one or more endpoints (deleted ones fail whole)
+        store::enqueue_request r;
+        r.event.emplace();
+        r.event->id = ids.next(t0);
+        for (const auto& ep : endpoints) {
+          if (rng() % 2) continue;
+          model::webhook_delivery d;
+          d.id = ids.next(t0);
+          d.event.id = r.event->id;
+          d.webhook_endpoint.id = ep;
+          d.next_attempt_at = now + std::chrono::milliseconds{rng() % 3000};
+          r.deliveries.push_back(d);
+        }
+        (void)s.enqueue(r, now);
+        break;
+      }
+      case 2:
+      case 3: { // claim with random limits
+        store::claim_request c;
+        c.now = now;
+        c.max = 1 + pick(5);
+        c.owner = "w" + std::to_string(pick(2));
+        c.lease_duration = std::chrono::milliseconds{500 + rng() % 5000};
+        c.max_in_flight_per_endpoint = pick(3);
+        c.fifo = rng() % 4 == 0;
+        auto claimed = s.claim_due(c);
+        ASSERT_TRUE(claimed.has_value());
+        for (auto& cd : *claimed) {
+          EXPECT_EQ(cd.delivery.status, model::delivery_status::undelivered);
+          held.push_back(std::move(cd));
+        }
+        break;
+      }
+      case 4: { // record a held claim with a random outcome
+        if (held.empty()) break;
+        const std::size_t i = pick(held.size());
+        store::attempt_outcome o;
+        o.attempt.id = ids.next(t0);
+        o.attempt.webhook_delivery.id = held[i].delivery.id;
+        o.lease = held[i].lease;
+        const auto k = pick(3);
+        o.status = k == 0 ? model::delivery_status::delivered
+                   : k == 1 ? model::delivery_status::failed
+                            : model::delivery_status::undelivered;
+        o.attempt.is_successful = k == 0;
+        if (k == 2) o.next_attempt_at = now + std::chrono::milliseconds{rng() % 3000};
+        ASSERT_TRUE(s.record(std::span<const store::attempt_outcome>(&o, 1), now).has_value());
+        held.erase(held.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+      case 5: // give a worker's leases back
+        (void)s.release("w" + std::to_string(pick(2)));
+        break;
+      case 6: { // hold or release an endpoint's deliveries
+        const auto& id = endpoints[pick(endpoints.size())];
+        if (auto rec = s.get_endpoint(id)) {
+          auto ep = rec->endpoint;
+          ep.status = rng() % 2 ? model::endpoint_status::active : model::endpoint_status::suspended;
+          (void)s.update_endpoint(ep, store::any_version, now);
+        }
+        break;
+      }
+      case 7: { // delete an endpoint now and then, or purge (pending included)
+        if (rng() % 8 == 0) {
+          (void)s.delete_endpoint(endpoints[pick(endpoints.size())], store::any_version, now);
+        } else {
+          store::purge_request p;
+          p.older_than = now - std::chrono::milliseconds{rng() % 5000};
+          p.include_pending = rng() % 2 == 0;
+          ASSERT_TRUE(s.purge(p).has_value());
+        }
+        break;
+      }
+      default: { // reads that walk the indexes
+        auto next = s.next_due_at(now);
+        ASSERT_TRUE(next.has_value());
+        auto st = s.stats(now);
+        ASSERT_TRUE(st.has_value());
+        EXPECT_LE(st->due, st->scheduled);
+        break;
+      }
+      }
+    }
+  }
 }
 
 } // namespace

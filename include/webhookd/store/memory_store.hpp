@@ -13,6 +13,7 @@
 #include <webhookd/model/event.hpp>
 #include <webhookd/model/topic.hpp>
 #include <webhookd/store/delivery_store.hpp>
+#include <webhookd/store/detail/contract.hpp>
 #include <webhookd/store/records.hpp>
 
 #include <algorithm>
@@ -99,14 +100,7 @@ public:
     if (version != any_version && version != r.version) return fail(store_errc::version_mismatch);
     const auto old_status = r.endpoint.status;
     model::webhook_endpoint& e = r.endpoint;
-    e.name = endpoint.name;
-    e.api_version = endpoint.api_version;
-    e.webhook_url = endpoint.webhook_url;
-    e.topics = endpoint.topics;
-    e.business_establishments = endpoint.business_establishments;
-    e.status = endpoint.status;
-    e.content_type = endpoint.content_type;
-    e.last_updated_at = now;
+    detail::apply_endpoint_update(e, endpoint, now);
     ++r.version;
     apply_status_change(e.id, old_status, e.status, now);
     return r;
@@ -223,21 +217,11 @@ public:
       if (request.event->id.empty()) return fail(store_errc::invalid_request);
       if (events_.contains(request.event->id)) return fail(store_errc::duplicate_id);
     }
-    std::set<std::string_view> batch_ids;
-    for (const auto& d : request.deliveries) {
-      if (d.id.empty()) return fail(store_errc::invalid_request);
-      if (deliveries_.contains(d.id) || !batch_ids.insert(d.id).second)
-        return fail(store_errc::duplicate_id);
-      if (request.event) {
-        if (d.event.id != request.event->id) return fail(store_errc::invalid_request);
-      } else if (!events_.contains(d.event.id)) {
-        return fail(errc::not_found);
-      }
-      if (!endpoints_.contains(d.webhook_endpoint.id)) return fail(errc::not_found);
-      if (d.status != model::delivery_status::undelivered || d.attempts_count != 0 ||
-          !d.next_attempt_at)
-        return fail(store_errc::invalid_request);
-    }
+    if (const auto ec = detail::check_new_deliveries(
+            request, [&](const std::string& id) { return deliveries_.contains(id); },
+            [&](const std::string& id) { return events_.contains(id); },
+            [&](const std::string& id) { return endpoints_.contains(id); }))
+      return unexpected(ec);
 
     // Apply.
     enqueue_result out;

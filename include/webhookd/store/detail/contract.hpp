@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// Rules of the delivery_store contract that every adapter applies the same way.
+#ifndef WEBHOOKD_STORE_DETAIL_CONTRACT_HPP
+#define WEBHOOKD_STORE_DETAIL_CONTRACT_HPP
+
+#include <webhookd/detail/config.hpp>
+#include <webhookd/core/error.hpp>
+#include <webhookd/core/time.hpp>
+#include <webhookd/model/endpoint.hpp>
+#include <webhookd/store/records.hpp>
+
+#include <set>
+#include <string_view>
+#include <system_error>
+
+namespace webhookd::store::detail {
+
+/** Copies the writable fields of `from` onto `to` and stamps `last_updated_at`
+    (`delivery_store` requirement 1: `id`, `secret`, `created_at` and the health stay). */
+inline void apply_endpoint_update(model::webhook_endpoint& to, const model::webhook_endpoint& from,
+                                  timestamp now) {
+  to.name = from.name;
+  to.api_version = from.api_version;
+  to.webhook_url = from.webhook_url;
+  to.topics = from.topics;
+  to.business_establishments = from.business_establishments;
+  to.status = from.status;
+  to.content_type = from.content_type;
+  to.last_updated_at = now;
+}
+
+/** Checks the deliveries of an `enqueue` request (`delivery_store` requirement 5), in
+    the order every adapter reports them, so that a request broken several ways gets
+    the same error from every store: an empty id or a delivery that is not new and
+    due (`invalid_request`), an id already stored or repeated (`duplicate_id`), a
+    delivery naming another event than the request's (`invalid_request`), an unknown
+    event or endpoint (`errc::not_found`).
+
+    The predicates say whether the store holds a delivery, an event or an endpoint
+    with that id. @returns an empty code when every delivery passes.
+*/
+template <class DeliveryExists, class EventExists, class EndpointExists>
+std::error_code check_new_deliveries(const enqueue_request& request,
+                                     DeliveryExists&& delivery_exists, EventExists&& event_exists,
+                                     EndpointExists&& endpoint_exists) {
+  std::set<std::string_view> batch_ids;
+  for (const auto& d : request.deliveries) {
+    if (d.id.empty()) return store_errc::invalid_request;
+    if (delivery_exists(d.id) || !batch_ids.insert(d.id).second) return store_errc::duplicate_id;
+    if (request.event) {
+      if (d.event.id != request.event->id) return store_errc::invalid_request;
+    } else if (!event_exists(d.event.id)) {
+      return make_error_code(errc::not_found);
+    }
+    if (!endpoint_exists(d.webhook_endpoint.id)) return make_error_code(errc::not_found);
+    if (d.status != model::delivery_status::undelivered || d.attempts_count != 0 ||
+        !d.next_attempt_at)
+      return store_errc::invalid_request;
+  }
+  return {};
+}
+
+} // namespace webhookd::store::detail
+
+#endif // WEBHOOKD_STORE_DETAIL_CONTRACT_HPP
