@@ -420,6 +420,136 @@ TEST(timer_wheel, a_wheel_started_at_the_epoch_reaches_today) {
   EXPECT_EQ(fire(wheel, t0 + 2s), (std::vector<int>{0, 1}));
 }
 
+TEST(timer_wheel, hook_is_16_bytes) {
+  // The wheel keeps a 12-byte record per pending entry; the hook is the rest.
+  EXPECT_LE(sizeof(webhookd::schedule::timer_wheel_entry), 16u);
+  EXPECT_EQ(wheel_t::level_bits * wheel_t::levels, wheel_t::horizon_bits);
+}
+
+TEST(timer_wheel, a_cancelled_entry_may_be_destroyed_at_once) {
+  // The wheel keeps no reference to a cancelled entry, pending or expired: the
+  // sanitizer build checks that nothing touches the freed entries afterwards.
+  wheel_t wheel(t0);
+  std::vector<std::unique_ptr<item>> owned;
+  for (int i = 0; i < 300; ++i) {
+    owned.push_back(std::make_unique<item>());
+    owned.back()->id = i;
+    wheel.insert(*owned.back(), t0 + milliseconds{(i % 3) * 5000 + (i % 7)}); // shared slots
+  }
+  for (int i = 0; i < 300; i += 2) {
+    EXPECT_TRUE(wheel.cancel(*owned[static_cast<std::size_t>(i)]));
+    owned[static_cast<std::size_t>(i)].reset();
+  }
+  EXPECT_EQ(wheel.size(), 150u);
+  auto due = wheel.expire(t0 + 5000ms);
+  // Cancel and destroy entries waiting in the expired list, too.
+  for (int i = 1; i < 300; i += 4) {
+    item& e = *owned[static_cast<std::size_t>(i)];
+    if (e.scheduled() && !e.pending()) {
+      EXPECT_TRUE(wheel.cancel(e));
+      owned[static_cast<std::size_t>(i)].reset();
+    }
+  }
+  std::vector<int> seen;
+  while (item* e = due.pop_front()) seen.push_back(e->id);
+  for (const int id : seen) EXPECT_TRUE(owned[static_cast<std::size_t>(id)] != nullptr);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end(), [&](int a, int b) {
+    return owned[static_cast<std::size_t>(a)]->due() < owned[static_cast<std::size_t>(b)]->due();
+  }));
+  wheel.expire(t0 + 1h, [&](item& e) { EXPECT_TRUE(owned[static_cast<std::size_t>(e.id)] != nullptr); });
+  EXPECT_TRUE(wheel.empty());
+}
+
+TEST(timer_wheel, next_expiry_skips_slots_left_with_only_cancelled_entries) {
+  auto items = make_items(1001);
+  wheel_t wheel(t0);
+  for (std::size_t i = 0; i < 1000; ++i) wheel.insert(items[i], t0 + 1h + milliseconds{i});
+  wheel.insert(items[1000], t0 + 30 * 24h);
+  for (std::size_t i = 0; i < 1000; ++i) wheel.cancel(items[i]);
+  EXPECT_EQ(wheel.size(), 1u);
+  EXPECT_EQ(wheel.next_expiry(), t0 + 30 * 24h);
+  EXPECT_TRUE(fire(wheel, t0 + 30 * 24h - 1ms).empty());
+  EXPECT_EQ(fire(wheel, t0 + 30 * 24h), std::vector<int>{1000});
+}
+
+TEST(timer_wheel, a_partly_due_slot_merges_with_later_inserts_in_order) {
+  // An expire that ends inside a wide slot splits it (sorting it into a run); entries
+  // inserted afterwards into the same time range must interleave with it by due time,
+  // the earlier insertion first at equal due times, and cancels must still work.
+  wheel_t wheel(t0);
+  auto items = make_items(60);
+  std::map<std::pair<timestamp, int>, int> model; // (due, insertion seq) -> id
+  std::vector<std::pair<timestamp, int>> key(items.size());
+  int seq = 0;
+  const auto insert = [&](int i, timestamp due) {
+    wheel.insert(items[static_cast<std::size_t>(i)], due);
+    key[static_cast<std::size_t>(i)] = {due, seq++};
+    model.emplace(key[static_cast<std::size_t>(i)], i);
+  };
+  // Fires at `now` and checks the order against the model.
+  const auto check_fire = [&](timestamp now) {
+    std::vector<int> expected;
+    while (!model.empty() && model.begin()->first.first <= now) {
+      expected.push_back(model.begin()->second);
+      model.erase(model.begin());
+    }
+    EXPECT_EQ(fire(wheel, now), expected) << "at " << (now - t0).count() << " ms";
+  };
+  for (int i = 0; i < 30; ++i) insert(i, t0 + 100s + milliseconds{(i * 7919) % 60'000});
+  const timestamp mid = t0 + 120s;
+  check_fire(mid);
+  // Later inserts into the rest of the range, half of them tying with waiting entries.
+  for (int i = 30; i < 60; ++i) {
+    const timestamp due = i % 2 == 0 ? std::next(model.begin(), (i * 13) % 10)->first.first
+                                     : mid + milliseconds{(i * 104729) % 40'000 + 1};
+    insert(i, due);
+  }
+  // Cancel a few, from the split slot and from the later inserts.
+  for (const int i : {3, 17, 31, 44}) {
+    const bool pending = items[static_cast<std::size_t>(i)].pending();
+    EXPECT_EQ(wheel.cancel(items[static_cast<std::size_t>(i)]), pending);
+    model.erase(key[static_cast<std::size_t>(i)]);
+  }
+  EXPECT_EQ(wheel.size(), model.size());
+  // Fire the rest in several steps, exactly at the wheel's next expiry, then in one go.
+  for (int step = 0; step < 8 && !model.empty(); ++step) {
+    EXPECT_EQ(wheel.next_expiry(), model.begin()->first.first);
+    check_fire(*wheel.next_expiry());
+  }
+  check_fire(t0 + 1h);
+  EXPECT_TRUE(wheel.empty());
+}
+
+TEST(timer_wheel, many_reschedules_keep_order_and_size_exact) {
+  // Rescheduling leaves cancelled records behind; once they outnumber half the
+  // pending entries the wheel drops them all (compaction), moving live records.
+  // Order and ties must come out exactly as without it.
+  constexpr std::size_t n = 4000;
+  auto items = make_items(n);
+  wheel_t wheel(t0);
+  std::mt19937_64 rng(11);
+  std::map<std::pair<timestamp, std::uint64_t>, int> model;
+  std::vector<std::pair<timestamp, std::uint64_t>> key(n);
+  std::uint64_t seq = 0;
+  for (std::size_t round = 0; round < 12; ++round) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (round > 0 && rng() % 3 != 0) continue;
+      // Few distinct due times, so ties are common, across several levels.
+      const timestamp due = t0 + milliseconds{static_cast<std::int64_t>((rng() % 40) * 977'777)};
+      if (round > 0) model.erase(key[i]);
+      key[i] = {due, seq++};
+      model.emplace(key[i], static_cast<int>(i));
+      wheel.reschedule(items[i], due);
+      ASSERT_EQ(wheel.size(), model.size());
+    }
+  }
+  EXPECT_EQ(wheel.next_expiry(), model.begin()->first.first);
+  std::vector<int> expected;
+  for (const auto& [k, id] : model) expected.push_back(id);
+  EXPECT_EQ(fire(wheel, t0 + 40 * 977'777ms), expected);
+  EXPECT_TRUE(wheel.empty());
+}
+
 // ---------------------------------------------------------------------------------
 // The wheel against a reference model: a std::map ordered by (due, insertion seq).
 

@@ -26,10 +26,10 @@ namespace webhookd::engine::detail {
     the store's own `next_due_at` hint (work from other processes or an earlier
     run) and the earliest moment a rate-limited endpoint gets a token.
 
-    Entries live in a deque (stable addresses) and are recycled through a free list,
-    so a steady state allocates nothing; one entry is the wheel's 32-byte hook plus
-    the delivery id (ULIDs are 26 characters; longer ids are cut, the id is only a
-    label).
+    Entries live in a deque (stable addresses) and are recycled through a free list;
+    one entry is the wheel's 16-byte hook plus the delivery id (ULIDs are 26
+    characters; longer ids are cut, the id is only a label), 48 bytes, and the wheel
+    keeps a 12-byte record per pending entry.
 
     @par Thread safety
     Distinct objects: Safe. Shared objects: Unsafe.
