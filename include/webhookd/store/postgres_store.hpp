@@ -1121,15 +1121,7 @@ private:
         }
         if (e != endpoints.end()) {
           endpoint_health& h = e->second.health;
-          if (o.attempt.is_successful) {
-            if (!h.last_success_at || *h.last_success_at < o.attempt.created_at)
-              h.last_success_at = o.attempt.created_at;
-            h.failing_since.reset();
-          } else if (!h.failing_since) {
-            h.failing_since = o.attempt.created_at;
-          }
-          if (o.status == model::delivery_status::delivered) h.consecutive_failed_deliveries = 0;
-          if (o.status == model::delivery_status::failed) ++h.consecutive_failed_deliveries;
+          detail::apply_outcome_to_health(h, o);
           r.health = h;
           touched_endpoints.insert(endpoint_id);
         }

@@ -1008,15 +1008,7 @@ inline result<record_result> sqlite_store::record_one(sqlite::connection& c,
 
   if (*e) {
     endpoint_health& h = (*e)->health;
-    if (o.attempt.is_successful) {
-      if (!h.last_success_at || *h.last_success_at < o.attempt.created_at)
-        h.last_success_at = o.attempt.created_at;
-      h.failing_since.reset();
-    } else if (!h.failing_since) {
-      h.failing_since = o.attempt.created_at;
-    }
-    if (o.status == model::delivery_status::delivered) h.consecutive_failed_deliveries = 0;
-    if (o.status == model::delivery_status::failed) ++h.consecutive_failed_deliveries;
+    detail::apply_outcome_to_health(h, o);
     if (const auto ec = sqlite::execute(
             c,
             "UPDATE endpoints SET consecutive_failed_deliveries = ?, last_success_at = ?, "

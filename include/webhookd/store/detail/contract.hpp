@@ -29,6 +29,23 @@ inline void apply_endpoint_update(model::webhook_endpoint& to, const model::webh
   to.last_updated_at = now;
 }
 
+/** Updates an endpoint's health after the outcome `o` of one of its attempts
+    (`delivery_store` requirement 9, `endpoint_health`): a success records its time
+    and ends the failing streak; the first failure after a success starts it; a
+    delivery that ends `failed` adds one to the failed deliveries in a row, one that
+    ends `delivered` resets them. */
+inline void apply_outcome_to_health(endpoint_health& h, const attempt_outcome& o) {
+  if (o.attempt.is_successful) {
+    if (!h.last_success_at || *h.last_success_at < o.attempt.created_at)
+      h.last_success_at = o.attempt.created_at;
+    h.failing_since.reset();
+  } else if (!h.failing_since) {
+    h.failing_since = o.attempt.created_at;
+  }
+  if (o.status == model::delivery_status::delivered) h.consecutive_failed_deliveries = 0;
+  if (o.status == model::delivery_status::failed) ++h.consecutive_failed_deliveries;
+}
+
 /** Checks the deliveries of an `enqueue` request (`delivery_store` requirement 5), in
     the order every adapter reports them, so that a request broken several ways gets
     the same error from every store: an empty id or a delivery that is not new and
