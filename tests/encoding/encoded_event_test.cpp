@@ -14,7 +14,7 @@ namespace encoding = webhookd::encoding;
 using webhookd::model::endpoint_content_type;
 using webhookd::model::webhook_endpoint;
 
-webhookd::model::event sample() {
+webhookd::model::event sample_event() {
   webhookd::model::event e;
   e.id = "123";
   e.topic = "employee.created";
@@ -30,18 +30,18 @@ std::vector<webhook_endpoint> endpoints(int n, endpoint_content_type type) {
 }
 
 TEST(encoded_event, fan_out_to_many_endpoints_of_one_content_type_encodes_once) {
-  const auto encoded = std::make_shared<encoding::encoded_event>(sample());
+  const auto encoded = std::make_shared<encoding::encoded_event>(sample_event());
   const auto before = encoding::bodies_encoded.load();
   std::vector<std::shared_ptr<const std::string>> bodies;
   for (const auto& endpoint : endpoints(100, endpoint_content_type::default_))
     bodies.push_back(encoded->body(endpoint.content_type));
   EXPECT_EQ(encoding::bodies_encoded.load(), before + 1);
   for (const auto& b : bodies) EXPECT_EQ(b.get(), bodies.front().get()); // one shared string
-  EXPECT_EQ(*bodies.front(), encoding::encode_default_body(sample()));
+  EXPECT_EQ(*bodies.front(), encoding::encode_default_body(sample_event()));
 }
 
 TEST(encoded_event, mixed_content_types_encode_once_each) {
-  encoding::encoded_event encoded(sample());
+  encoding::encoded_event encoded(sample_event());
   const auto before = encoding::bodies_encoded.load();
   auto all = endpoints(30, endpoint_content_type::default_);
   for (auto& e : endpoints(20, endpoint_content_type::cloud_events)) all.push_back(e);
@@ -54,7 +54,7 @@ TEST(encoded_event, mixed_content_types_encode_once_each) {
 
 TEST(encoded_event, nothing_is_encoded_before_it_is_asked_for) {
   const auto before = encoding::bodies_encoded.load();
-  encoding::encoded_event encoded(sample());
+  encoding::encoded_event encoded(sample_event());
   EXPECT_FALSE(encoded.is_encoded(endpoint_content_type::default_));
   EXPECT_FALSE(encoded.is_encoded(endpoint_content_type::cloud_events));
   EXPECT_EQ(encoding::bodies_encoded.load(), before);
@@ -65,7 +65,7 @@ TEST(encoded_event, nothing_is_encoded_before_it_is_asked_for) {
 
 TEST(encoded_event, concurrent_first_calls_encode_once) {
   for (int round = 0; round < 20; ++round) {
-    const auto encoded = std::make_shared<encoding::encoded_event>(sample());
+    const auto encoded = std::make_shared<encoding::encoded_event>(sample_event());
     const auto before = encoding::bodies_encoded.load();
     std::vector<const std::string*> seen(8);
     std::vector<std::thread> threads;
@@ -83,14 +83,14 @@ TEST(encoded_event, concurrent_first_calls_encode_once) {
 TEST(encoded_event, bodies_outlive_the_encoded_event) {
   std::shared_ptr<const std::string> body;
   {
-    encoding::encoded_event encoded(sample());
+    encoding::encoded_event encoded(sample_event());
     body = encoded.body(endpoint_content_type::default_);
   }
   EXPECT_EQ(json::parse(*body)["id"], "123");
 }
 
 TEST(encoded_event, shares_the_event_and_uses_its_options) {
-  auto e = std::make_shared<const webhookd::model::event>(sample());
+  auto e = std::make_shared<const webhookd::model::event>(sample_event());
   encoding::cloudevents_options options;
   options.type_prefix = "net.example.";
   encoding::encoded_event encoded(e, options);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_support.hpp"
+
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -11,11 +13,7 @@ namespace {
 using nlohmann::json;
 using webhookd::model::webhook_delivery_attempt;
 
-json load_seed(const std::string& name) {
-  std::ifstream in(std::string(WEBHOOKD_TEST_FIXTURES) + "/seeds/" + name);
-  if (!in) throw std::runtime_error("missing fixture " + name);
-  return json::parse(in);
-}
+using model_test::load_seed;
 
 TEST(attempt, seed_000_round_trips_with_its_embedded_delivery_and_event) {
   const json seed = load_seed("000_attempt_get_response.json");

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_support.hpp"
+
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -15,11 +17,7 @@ using nlohmann::json;
 using webhookd::model::collection;
 using webhookd::model::webhook_delivery;
 
-json load_seed(const std::string& name) {
-  std::ifstream in(std::string(WEBHOOKD_TEST_FIXTURES) + "/seeds/" + name);
-  if (!in) throw std::runtime_error("missing fixture " + name);
-  return json::parse(in);
-}
+using model_test::load_seed;
 
 TEST(collection, seed_001_round_trips) {
   const json seed = load_seed("001_deliveries_list_response.json");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_support.hpp"
+
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -12,11 +14,7 @@ namespace {
 using nlohmann::json;
 using webhookd::model::parse_delivery_create;
 
-std::vector<std::string> messages(const webhookd::model::validation_errors& errors) {
-  std::vector<std::string> out;
-  for (const auto& e : errors) out.push_back(e.message());
-  return out;
-}
+using model_test::messages;
 
 void expect_errors(const json& body, std::vector<std::string> expected) {
   const auto r = parse_delivery_create(body);

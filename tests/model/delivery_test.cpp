@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_support.hpp"
+
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -12,11 +14,7 @@ using nlohmann::json;
 using webhookd::model::delivery_status;
 using webhookd::model::webhook_delivery;
 
-json load_seed(const std::string& name) {
-  std::ifstream in(std::string(WEBHOOKD_TEST_FIXTURES) + "/seeds/" + name);
-  if (!in) throw std::runtime_error("missing fixture " + name);
-  return json::parse(in);
-}
+using model_test::load_seed;
 
 json seed_delivery() { return load_seed("001_deliveries_list_response.json")["items"][0]; }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_support.hpp"
+
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -18,11 +20,7 @@ using model::endpoint_validation_options;
 using model::parse_endpoint_create;
 using model::parse_endpoint_patch;
 
-json load_seed(const std::string& name) {
-  std::ifstream in(std::string(WEBHOOKD_TEST_FIXTURES) + "/seeds/" + name);
-  if (!in) throw std::runtime_error("missing fixture " + name);
-  return json::parse(in);
-}
+using model_test::load_seed;
 
 json valid_body() {
   return {{"webhookUrl", "https://i-am-aweso.me/lucca-webhooks/123"}, {"topics", {"employee.created"}}};
@@ -33,11 +31,7 @@ json with(json body, const std::string& member, json value) {
   return body;
 }
 
-std::vector<std::string> messages(const model::validation_errors& errors) {
-  std::vector<std::string> out;
-  for (const auto& e : errors) out.push_back(e.message());
-  return out;
-}
+using model_test::messages;
 
 // The body is refused with exactly these messages.
 void expect_create_errors(const json& body, std::vector<std::string> expected,

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_support.hpp"
+
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -14,11 +16,7 @@ using webhookd::model::endpoint_content_type;
 using webhookd::model::endpoint_status;
 using webhookd::model::webhook_endpoint;
 
-json load_seed(const std::string& name) {
-  std::ifstream in(std::string(WEBHOOKD_TEST_FIXTURES) + "/seeds/" + name);
-  if (!in) throw std::runtime_error("missing fixture " + name);
-  return json::parse(in);
-}
+using model_test::load_seed;
 
 webhook_endpoint sample() {
   using namespace std::chrono;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_support.hpp"
+
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -12,11 +14,7 @@ namespace {
 using nlohmann::json;
 using webhookd::model::event;
 
-json load_seed(const std::string& name) {
-  std::ifstream in(std::string(WEBHOOKD_TEST_FIXTURES) + "/seeds/" + name);
-  if (!in) throw std::runtime_error("missing fixture " + name);
-  return json::parse(in);
-}
+using model_test::load_seed;
 
 json seed_event() { return load_seed("000_attempt_get_response.json")["embedded"]["event"]["123"]; }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_support.hpp"
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -11,11 +13,7 @@ namespace {
 using nlohmann::json;
 namespace model = webhookd::model;
 
-std::vector<std::string> messages(const model::validation_errors& errors) {
-  std::vector<std::string> out;
-  for (const auto& e : errors) out.push_back(e.message());
-  return out;
-}
+using model_test::messages;
 
 model::event valid_event() {
   using namespace std::chrono;

@@ -29,7 +29,7 @@ namespace {
 
 namespace store = webhookd::store;
 namespace model = webhookd::model;
-namespace pg = webhookd::testing::pg;
+namespace pgt = webhookd::testing::pg;
 using webhookd::timestamp;
 using namespace std::chrono_literals;
 
@@ -42,10 +42,10 @@ static_assert(store::is_blocking_store_v<store::postgres_store>);
 class postgres_store_test : public ::testing::Test {
 protected:
   void SetUp() override {
-    if (!pg::conninfo()) GTEST_SKIP() << pg::no_cluster_message;
-    conninfo_ = pg::fresh_schema(&schema_);
-    a_ = pg::open_store(conninfo_);
-    b_ = pg::open_store(conninfo_);
+    if (!pgt::conninfo()) GTEST_SKIP() << pgt::no_cluster_message;
+    conninfo_ = pgt::fresh_schema(&schema_);
+    a_ = pgt::open_store(conninfo_);
+    b_ = pgt::open_store(conninfo_);
   }
 
   std::string add_endpoint(store::postgres_store& s) {
@@ -105,12 +105,12 @@ protected:
   static int terminate_backends(store::postgres_store& s) {
     int n = 0;
     for (const int pid : s.connections().idle_backend_pids()) {
-      auto r = pg::admin("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+      auto r = pgt::admin("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
       n += r.boolean(0, 0) ? 1 : 0;
     }
     // pg_terminate_backend only signals: wait until the processes are gone.
     for (int i = 0; i < 200; ++i) {
-      auto left = pg::admin("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY('{" +
+      auto left = pgt::admin("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY('{" +
                             join_pids(s) + "}'::int[])");
       if (left.integer(0, 0) == 0) break;
       std::this_thread::sleep_for(10ms);
@@ -253,26 +253,26 @@ TEST_F(postgres_store_test, a_dead_processes_deliveries_are_taken_over_when_its_
 }
 
 TEST_F(postgres_store_test, refuses_a_schema_newer_than_it_knows_and_touches_nothing) {
-  const std::string schema = pg::unique_name("webhookd_newer");
-  pg::admin("CREATE SCHEMA " + schema + "; CREATE TABLE " + schema +
+  const std::string schema = pgt::unique_name("webhookd_newer");
+  pgt::admin("CREATE SCHEMA " + schema + "; CREATE TABLE " + schema +
             ".webhookd_schema_version (version bigint NOT NULL); INSERT INTO " + schema +
             ".webhookd_schema_version VALUES (" +
             std::to_string(store::postgres::schema_version + 1) + ")");
   auto s = store::postgres_store::open(
-      {*pg::conninfo() + " options='-c search_path=" + schema + "'", 2});
+      {*pgt::conninfo() + " options='-c search_path=" + schema + "'", 2});
   ASSERT_FALSE(s.has_value());
   EXPECT_EQ(s.error(), webhookd::errc::schema_too_new);
-  auto tables = pg::admin("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema + "'");
+  auto tables = pgt::admin("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema + "'");
   EXPECT_EQ(tables.integer(0, 0), 1) << "tables were created in a schema it does not know";
-  auto version = pg::admin("SELECT version FROM " + schema + ".webhookd_schema_version");
+  auto version = pgt::admin("SELECT version FROM " + schema + ".webhookd_schema_version");
   EXPECT_EQ(version.integer(0, 0), store::postgres::schema_version + 1);
 
   // An existing, current schema is left as it is by a second open.
-  pg::admin("UPDATE " + schema + ".webhookd_schema_version SET version = 0");
+  pgt::admin("UPDATE " + schema + ".webhookd_schema_version SET version = 0");
   ASSERT_TRUE(store::postgres_store::open(
-                  {*pg::conninfo() + " options='-c search_path=" + schema + "'", 2})
+                  {*pgt::conninfo() + " options='-c search_path=" + schema + "'", 2})
                   .has_value());
-  version = pg::admin("SELECT version FROM " + schema + ".webhookd_schema_version");
+  version = pgt::admin("SELECT version FROM " + schema + ".webhookd_schema_version");
   EXPECT_EQ(version.integer(0, 0), store::postgres::schema_version);
 }
 
@@ -331,7 +331,7 @@ TEST_F(postgres_store_test, survives_terminated_backends_without_losing_an_outco
 // Polls pg_stat_activity until `where` matches a backend; @returns its pid, or 0.
 int wait_for_backend(const std::string& where) {
   for (int i = 0; i < 1000; ++i) {
-    auto r = pg::admin("SELECT pid FROM pg_stat_activity WHERE " + where + " LIMIT 1");
+    auto r = pgt::admin("SELECT pid FROM pg_stat_activity WHERE " + where + " LIMIT 1");
     if (!r.empty()) return static_cast<int>(r.integer(0, 0));
     std::this_thread::sleep_for(5ms);
   }
@@ -342,13 +342,13 @@ TEST_F(postgres_store_test, an_enqueue_whose_commit_went_unanswered_finds_its_ro
   // The COMMIT of the "slow" connection waits in a deferred trigger, where it is
   // terminated: the client cannot know whether it committed. Meanwhile another
   // process stores the very same rows; the retry must take them as its own.
-  pg::admin("CREATE FUNCTION " + schema_ + ".slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+  pgt::admin("CREATE FUNCTION " + schema_ + ".slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN IF current_setting('application_name') = 'webhookd_slow_commit' THEN "
             "PERFORM pg_sleep(2); END IF; RETURN NULL; END $$; "
             "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON " + schema_ +
             ".webhookd_events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION " +
             schema_ + ".slow_commit()");
-  auto slow = pg::open_store(conninfo_ + " application_name=webhookd_slow_commit", 1);
+  auto slow = pgt::open_store(conninfo_ + " application_name=webhookd_slow_commit", 1);
   const auto ep = add_endpoint(*a_);
   store::enqueue_request request;
   request.event.emplace();
@@ -377,7 +377,7 @@ TEST_F(postgres_store_test, an_enqueue_whose_commit_went_unanswered_finds_its_ro
   EXPECT_NE(wait_for_backend("wait_event_type = 'Lock' AND query LIKE '%INSERT INTO "
                              "webhookd_events%' AND application_name <> 'webhookd_slow_commit'"),
             0);
-  pg::admin("SELECT pg_terminate_backend(" + std::to_string(committing) + ")");
+  pgt::admin("SELECT pg_terminate_backend(" + std::to_string(committing) + ")");
   second.join();
   first.join();
 
@@ -397,11 +397,11 @@ TEST_F(postgres_store_test, an_enqueue_whose_commit_went_unanswered_finds_its_ro
 }
 
 TEST(postgres_store, creates_its_schema_once_when_processes_start_together) {
-  if (!pg::conninfo()) GTEST_SKIP() << pg::no_cluster_message;
-  const std::string db = pg::unique_name("webhookd_fresh");
-  pg::admin("CREATE DATABASE " + db);
+  if (!pgt::conninfo()) GTEST_SKIP() << pgt::no_cluster_message;
+  const std::string db = pgt::unique_name("webhookd_fresh");
+  pgt::admin("CREATE DATABASE " + db);
   {
-    const std::string conninfo = *pg::conninfo() + " dbname=" + db;
+    const std::string conninfo = *pgt::conninfo() + " dbname=" + db;
     std::vector<std::thread> starters;
     std::atomic<int> opened{0};
     std::vector<std::string> errors(6);
@@ -420,11 +420,11 @@ TEST(postgres_store, creates_its_schema_once_when_processes_start_together) {
     for (auto& t : starters) t.join();
     EXPECT_EQ(opened.load(), 6);
     for (const auto& e : errors) EXPECT_EQ(e, "");
-    auto version = pg::admin("SELECT version FROM webhookd_schema_version", db);
+    auto version = pgt::admin("SELECT version FROM webhookd_schema_version", db);
     ASSERT_EQ(version.size(), 1);
     EXPECT_EQ(version.integer(0, 0), store::postgres::schema_version);
   }
-  pg::admin("DROP DATABASE " + db + " WITH (FORCE)");
+  pgt::admin("DROP DATABASE " + db + " WITH (FORCE)");
 }
 
 TEST_F(postgres_store_test, keeps_ids_in_byte_order_and_times_to_the_millisecond) {

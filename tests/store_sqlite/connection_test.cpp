@@ -23,15 +23,8 @@ namespace sqlite = webhookd::store::sqlite;
 using webhookd::timestamp;
 using namespace std::chrono_literals;
 
-sqlite::connection open_fresh() {
-  auto c = sqlite::connection::open(webhookd::testing::fresh_database_path(),
-                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 1s);
-  EXPECT_TRUE(c.has_value());
-  return std::move(*c);
-}
-
 TEST(sqlite_connection, caches_prepared_statements_by_text) {
-  auto c = open_fresh();
+  auto c = webhookd::testing::open_fresh_connection();
   auto a = c.prepare("SELECT 1");
   auto b = c.prepare(std::string("SELECT ") + "1");
   auto other = c.prepare("SELECT 2");

@@ -23,15 +23,8 @@ namespace sqlite = webhookd::store::sqlite;
 using webhookd::timestamp;
 using namespace std::chrono_literals;
 
-sqlite::connection open_fresh() {
-  auto c = sqlite::connection::open(webhookd::testing::fresh_database_path(),
-                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 1s);
-  EXPECT_TRUE(c.has_value());
-  return std::move(*c);
-}
-
 TEST(sqlite_query, for_each_row_can_stop_early_and_rewinds) {
-  auto c = open_fresh();
+  auto c = webhookd::testing::open_fresh_connection();
   ASSERT_FALSE(c.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3);"));
   std::vector<std::int64_t> seen;
   EXPECT_FALSE(sqlite::for_each_row(c, "SELECT x FROM t ORDER BY x", [&](sqlite::statement& s) {

@@ -23,15 +23,8 @@ namespace sqlite = webhookd::store::sqlite;
 using webhookd::timestamp;
 using namespace std::chrono_literals;
 
-sqlite::connection open_fresh() {
-  auto c = sqlite::connection::open(webhookd::testing::fresh_database_path(),
-                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 1s);
-  EXPECT_TRUE(c.has_value());
-  return std::move(*c);
-}
-
 TEST(sqlite_statement, binds_and_reads_every_column_type) {
-  auto c = open_fresh();
+  auto c = webhookd::testing::open_fresh_connection();
   ASSERT_FALSE(c.exec("CREATE TABLE t (s TEXT, i INTEGER, b INTEGER, at INTEGER, n TEXT)"));
   const timestamp at{std::chrono::milliseconds{1735689600123}};
   const std::optional<std::string> none;
@@ -53,7 +46,7 @@ TEST(sqlite_statement, binds_and_reads_every_column_type) {
 }
 
 TEST(sqlite_statement, a_binding_error_is_reported_by_step) {
-  auto c = open_fresh();
+  auto c = webhookd::testing::open_fresh_connection();
   auto s = c.prepare("SELECT ?");
   ASSERT_TRUE(s.has_value());
   sqlite::statement_use use(**s);

@@ -3,9 +3,14 @@
 #ifndef WEBHOOKD_TESTS_STORE_SQLITE_TEMP_DATABASE_HPP
 #define WEBHOOKD_TESTS_STORE_SQLITE_TEMP_DATABASE_HPP
 
+#include <webhookd/store/sqlite/connection.hpp>
+
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -29,6 +34,15 @@ inline const std::filesystem::path& temp_database_dir() {
 inline std::string fresh_database_path() {
   static std::atomic<int> n{0};
   return (temp_database_dir() / ("store-" + std::to_string(++n) + ".db")).string();
+}
+
+/// A read-write connection to a new database file (fails the test if it cannot open).
+inline store::sqlite::connection open_fresh_connection() {
+  using namespace std::chrono_literals;
+  auto c = store::sqlite::connection::open(fresh_database_path(),
+                                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 1s);
+  EXPECT_TRUE(c.has_value());
+  return std::move(*c);
 }
 
 /// Removes the run's directory once every test has run.
