@@ -659,51 +659,38 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
       }
     }
 
-    // Validate everything before changing anything.
-    if (request.event) {
-      auto dup = exists(c, "SELECT 1 FROM events WHERE id = ?", request.event->id);
-      if (!dup) return fail(dup.error());
-      if (*dup) return fail(store_errc::duplicate_id);
-    }
-    std::set<std::string_view> batch_ids;
-    std::map<std::string_view, model::endpoint_status> endpoint_statuses;
-    std::set<std::string_view> known_events;
-    for (const auto& d : request.deliveries) {
-      if (d.id.empty()) return fail(store_errc::invalid_request);
-      if (!batch_ids.insert(d.id).second) return fail(store_errc::duplicate_id);
-      auto dup = exists(c, "SELECT 1 FROM deliveries WHERE id = ?", d.id);
-      if (!dup) return fail(dup.error());
-      if (*dup) return fail(store_errc::duplicate_id);
-      if (request.event) {
-        if (d.event.id != request.event->id) return fail(store_errc::invalid_request);
-      } else if (!known_events.contains(d.event.id)) {
-        auto ev = exists(c, "SELECT 1 FROM events WHERE id = ?", d.event.id);
-        if (!ev) return fail(ev.error());
-        if (!*ev) return fail(errc::not_found);
-        known_events.insert(d.event.id);
-      }
-      if (!endpoint_statuses.contains(d.webhook_endpoint.id)) {
-        std::optional<model::endpoint_status> st;
-        if (const auto ec = sqlite::for_each_row(
-                c, "SELECT status FROM endpoints WHERE id = ?",
-                [&](const sqlite::statement& s) { st = sqlite::endpoint_status_of(s.text(0)); },
-                d.webhook_endpoint.id))
-          return fail(ec);
-        if (!st) return fail(errc::not_found);
-        endpoint_statuses.emplace(d.webhook_endpoint.id, *st);
-      }
-      if (d.status != model::delivery_status::undelivered || d.attempts_count != 0 ||
-          !d.next_attempt_at)
-        return fail(store_errc::invalid_request);
+    // Statements per event are what bounds this store when fsync is fast, so the
+    // checks ride on the writes: the primary keys refuse a duplicate event or
+    // delivery id, one query reads every endpoint's status, and any failure rolls
+    // the request's savepoint back, leaving nothing of it stored. The errors keep
+    // memory_store's order but for one case: the event's id, then per delivery its
+    // event (checked before its insert, which the foreign key would refuse), id,
+    // endpoint and state.
+    const auto insert_failed = [](std::error_code ec) -> result<enqueue_result> {
+      if (ec == sqlite::make_sqlite_error(SQLITE_CONSTRAINT_PRIMARYKEY))
+        return fail(store_errc::duplicate_id);
+      return fail(ec);
+    };
+
+    std::map<std::string, model::endpoint_status, std::less<>> endpoint_statuses;
+    {
+      nlohmann::json ids = nlohmann::json::array();
+      for (const auto& d : request.deliveries) ids.push_back(d.webhook_endpoint.id);
+      if (const auto ec = sqlite::for_each_row(
+              c, "SELECT id, status FROM endpoints WHERE id IN (SELECT value FROM json_each(?))",
+              [&](const sqlite::statement& s) {
+                endpoint_statuses.emplace(s.string(0), sqlite::endpoint_status_of(s.text(1)));
+              },
+              ids.dump()))
+        return fail(ec);
     }
 
-    // Apply.
     enqueue_result out;
     if (request.event) {
       if (const auto ec = sqlite::execute(
               c, "INSERT INTO events (id, topic, created_at, resource) VALUES (?, ?, ?, ?)",
               request.event->id, request.event->topic, now, resource))
-        return fail(ec);
+        return insert_failed(ec);
       if (request.idempotency_key) {
         if (const auto ec = sqlite::execute(
                 c,
@@ -714,21 +701,42 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
       }
       out.event = *request.event;
     }
+
+    std::set<std::string_view> batch_ids;
+    std::set<std::string_view> known_events;
     out.deliveries.reserve(request.deliveries.size());
     for (std::size_t i = 0; i < request.deliveries.size(); ++i) {
-      model::webhook_delivery d = request.deliveries[i];
+      const auto& d = request.deliveries[i];
+      if (d.id.empty()) return fail(store_errc::invalid_request);
+      if (!batch_ids.insert(d.id).second) return fail(store_errc::duplicate_id);
+      if (request.event) {
+        if (d.event.id != request.event->id) return fail(store_errc::invalid_request);
+      } else if (!known_events.contains(d.event.id)) {
+        auto ev = exists(c, "SELECT 1 FROM events WHERE id = ?", d.event.id);
+        if (!ev) return fail(ev.error());
+        if (!*ev) return fail(errc::not_found);
+        known_events.insert(d.event.id);
+      }
+      const auto status = endpoint_statuses.find(d.webhook_endpoint.id);
       const bool hold = !request.ignore_endpoint_status &&
-                        endpoint_statuses.at(d.webhook_endpoint.id) != model::endpoint_status::active;
-      if (hold) d.next_attempt_at.reset();
+                        (status == endpoint_statuses.end() ||
+                         status->second != model::endpoint_status::active);
+      std::optional<timestamp> next_attempt_at = d.next_attempt_at;
+      if (hold) next_attempt_at.reset();
       if (const auto ec = sqlite::execute(
               c,
               "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts_count, "
               "next_attempt_at, lease_owner, lease_until, ignore_endpoint_status, created_at, "
               "extra) VALUES (?, ?, ?, 'undelivered', 0, ?, NULL, NULL, ?, ?, ?)",
-              d.id, d.event.id, d.webhook_endpoint.id, d.next_attempt_at,
+              d.id, d.event.id, d.webhook_endpoint.id, next_attempt_at,
               request.ignore_endpoint_status, now, extras[i]))
-        return fail(ec);
-      out.deliveries.push_back(std::move(d));
+        return insert_failed(ec);
+      if (status == endpoint_statuses.end()) return fail(errc::not_found);
+      if (d.status != model::delivery_status::undelivered || d.attempts_count != 0 ||
+          !d.next_attempt_at)
+        return fail(store_errc::invalid_request);
+      out.deliveries.push_back(d);
+      out.deliveries.back().next_attempt_at = next_attempt_at;
     }
     return out;
   });
