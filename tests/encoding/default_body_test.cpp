@@ -5,6 +5,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -78,6 +79,27 @@ TEST(default_body, non_ascii_text_is_sent_as_utf8) {
   event e;
   e.data = {{"givenName", "Zo\xC3\xAB"}};
   EXPECT_NE(encoding::encode_default_body(e).find("Zo\xC3\xAB"), std::string::npos);
+}
+
+TEST(default_body, the_direct_writer_matches_the_json_object_dumped_byte_for_byte) {
+  // encode_default_body writes the members itself; default_body_json is the reference.
+  const json seed = seed_event_json();
+  std::vector<event> cases;
+  cases.push_back(seed.get<event>()); // with a business establishment and links
+  event e = seed.get<event>();
+  e.business_establishment.reset();
+  e.previous_attributes = json{{"name", "Old"}, {"tags", {1, 2.5, true, nullptr}}};
+  e.data = {{"note", "caf\u00e9 \"quoted\" \\ back\nline"}, {"n", -3}, {"u", 18446744073709551615ull},
+            {"nested", {{"z", {}}, {"a", json::array()}}}};
+  e.source = "https://example.ilucca.net/\u00e9";
+  cases.push_back(e);
+  e.data = json::object();
+  e.previous_attributes.reset();
+  e.id = "bad\xff utf8";
+  cases.push_back(e);
+  for (const auto& c : cases)
+    EXPECT_EQ(encoding::encode_default_body(c),
+              encoding::write_compact_json(encoding::default_body_json(c)));
 }
 
 } // namespace

@@ -54,9 +54,40 @@ inline std::string dump_compact(const nlohmann::json& j) { return write_compact_
     Safe to call concurrently on distinct or shared (unmodified) events.
 */
 inline std::string encode_default_body(const model::event& e) {
-  std::string body = dump_compact(default_body_json(e));
+  // Written directly, without building `default_body_json(e)` first (which copies
+  // `data`): byte for byte the same, members in that object's (sorted) key order.
+  const std::string api_version = format_date(e.api_version);
+  const std::string occurred_at = format_rfc3339(e.occurred_at);
+  std::string out;
+  out.reserve(160 + e.id.size() + e.url.size() + e.topic.size() + e.source.size());
+  out += "{\"apiVersion\":";
+  detail::append_string(out, api_version);
+  out += ",\"businessEstablishment\":";
+  if (e.business_establishment) {
+    detail::append_compact(out, model::detail::typed_reference_json(
+                                    *e.business_establishment, model::business_establishment_type));
+  } else {
+    out += "null";
+  }
+  out += ",\"data\":";
+  detail::append_compact(out, e.data);
+  out += ",\"id\":";
+  detail::append_string(out, e.id);
+  out += ",\"occurredAt\":";
+  detail::append_string(out, occurred_at);
+  if (e.previous_attributes) {
+    out += ",\"previousAttributes\":";
+    detail::append_compact(out, *e.previous_attributes);
+  }
+  out += ",\"source\":";
+  detail::append_string(out, e.source);
+  out += ",\"topic\":";
+  detail::append_string(out, e.topic);
+  out += ",\"type\":\"event\",\"url\":";
+  detail::append_string(out, e.url);
+  out += '}';
   bodies_encoded.fetch_add(1, std::memory_order_relaxed);
-  return body;
+  return out;
 }
 
 } // namespace webhookd::encoding
