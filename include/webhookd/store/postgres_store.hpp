@@ -929,41 +929,54 @@ private:
       picked = "SELECT id FROM webhookd_deliveries WHERE " + due +
                " ORDER BY next_attempt_at, id LIMIT " + max + " FOR UPDATE SKIP LOCKED";
     } else {
-      // Limited claim: serialise per endpoint across processes, then count.
+      // Limited claim: serialise per endpoint across processes, then count. The
+      // endpoints come from their own (small) table, each probed for due free work
+      // through `endpoint_due` (stopping at the first row; the ORDER BY is that
+      // index's, so the planner does not scan the table per endpoint when most rows
+      // look due); OFFSET 0 keeps the lock out of the subquery, so only endpoints
+      // with work are locked.
       postgres::params q;
       const auto qnow = q.add(postgres::codec::millis(request.now));
       auto locked = c.exec(
-          "SELECT e.endpoint_id FROM (SELECT DISTINCT endpoint_id FROM webhookd_deliveries "
-          "WHERE status = 'undelivered' AND next_attempt_at <= " + qnow +
-              " AND (lease_until IS NULL OR lease_until <= " + qnow + ")) e "
+          "SELECT w.id FROM (SELECT e.id FROM webhookd_endpoints e CROSS JOIN LATERAL "
+          "(SELECT 1 FROM webhookd_deliveries d WHERE d.endpoint_id = e.id AND "
+          "d.status = 'undelivered' AND d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= " +
+              qnow + " AND (d.lease_until IS NULL OR d.lease_until <= " + qnow +
+              ") ORDER BY d.endpoint_id, d.next_attempt_at, d.id LIMIT 1) due OFFSET 0) w "
               "WHERE pg_try_advisory_xact_lock(2003332965, "
-              "hashtext(coalesce(current_schema(), '') || e.endpoint_id))",
+              "hashtext(coalesce(current_schema(), '') || w.id))",
           q);
       if (!locked) return unexpected(locked.error());
       if (locked->empty()) return std::vector<claimed_delivery>{};
       postgres::array_builder eps;
       for (int i = 0; i < locked->size(); ++i) eps.push(locked->text(i, 0));
       const auto endpoints = p.add(eps.str()) + "::text[]";
-      const auto limit =
-          p.add(static_cast<std::int64_t>(request.max_in_flight_per_endpoint));
-      // Leases held by anyone count; with FIFO only an endpoint's oldest undelivered
-      // delivery may go, and only when none of its deliveries is in flight.
+      // Per endpoint: the leases held by anyone (`live`), then at most the room left
+      // (or, with FIFO, the oldest undelivered delivery when none is in flight) of its
+      // first due free deliveries in claim order; the batch keeps the claim order.
+      // With FIFO one delivery at most, else the room under the limit, if any.
+      const std::string room =
+          request.fifo ? std::string("1")
+          : request.max_in_flight_per_endpoint == 0
+              ? std::string("ALL")
+              : "greatest(" +
+                    p.add(static_cast<std::int64_t>(request.max_in_flight_per_endpoint)) +
+                    "::bigint - live.n, 0)";
+      const std::string fifo_rule =
+          request.fifo
+              ? " AND live.n = 0 AND d.id = (SELECT o.id FROM webhookd_deliveries o WHERE "
+                "o.endpoint_id = ep.id AND o.status = 'undelivered' ORDER BY o.id LIMIT 1)"
+              : "";
       picked =
-          "WITH live AS (SELECT endpoint_id, count(*) AS n FROM webhookd_deliveries "
-          "WHERE status = 'undelivered' AND endpoint_id = ANY(" + endpoints +
-          ") AND lease_until > " + now + " GROUP BY endpoint_id), "
-          "oldest AS (SELECT DISTINCT ON (endpoint_id) endpoint_id, id FROM webhookd_deliveries "
-          "WHERE status = 'undelivered' AND endpoint_id = ANY(" + endpoints +
-          ") ORDER BY endpoint_id, id), "
-          "cand AS (SELECT id, endpoint_id, next_attempt_at, row_number() OVER "
-          "(PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn "
-          "FROM webhookd_deliveries WHERE " + due + " AND endpoint_id = ANY(" + endpoints +
-          ")) "
-          "SELECT c.id FROM cand c LEFT JOIN live l ON l.endpoint_id = c.endpoint_id "
-          "LEFT JOIN oldest o ON o.endpoint_id = c.endpoint_id WHERE (" + limit +
-          "::bigint = 0 OR c.rn + coalesce(l.n, 0) <= " + limit + "::bigint)" +
-          (request.fifo ? " AND coalesce(l.n, 0) = 0 AND c.id = o.id" : "") +
-          " ORDER BY c.next_attempt_at, c.id LIMIT " + max;
+          "SELECT c.id FROM unnest(" + endpoints + ") AS ep(id) "
+          "CROSS JOIN LATERAL (SELECT count(*) AS n FROM webhookd_deliveries l "
+          "WHERE l.endpoint_id = ep.id AND l.status = 'undelivered' AND l.lease_until > " + now +
+          ") live CROSS JOIN LATERAL (SELECT d.id, d.next_attempt_at FROM webhookd_deliveries d "
+          "WHERE d.endpoint_id = ep.id AND d.status = 'undelivered' AND "
+          "d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= " + now + " AND " +
+          "(d.lease_until IS NULL OR d.lease_until <= " + now + ")" + fifo_rule +
+          " ORDER BY d.endpoint_id, d.next_attempt_at, d.id LIMIT " + room +
+          ") c ORDER BY c.next_attempt_at, c.id LIMIT " + max;
     }
     // The UPDATE re-checks `due` on the row it locks: a row recorded or re-leased
     // meanwhile is left out rather than leased twice. The ids go in as an array, so

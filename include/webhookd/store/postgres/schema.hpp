@@ -27,12 +27,13 @@ namespace webhookd::store::postgres {
     holding `links`/`embedded` when a caller set them.
 
     The partial indexes serve the hot paths: `due` is the claim order
-    (`next_attempt_at`, id) of the scheduled undelivered deliveries; `pending` the
-    undelivered ones of an endpoint by id (FIFO, per-endpoint limits, holds). No index
+    (`next_attempt_at`, id) of the scheduled undelivered deliveries, `endpoint_due`
+    (migration 2) the same per endpoint; `pending` the undelivered ones of an endpoint
+    by id (FIFO, per-endpoint limits, holds). No index
     names a lease column, and deliveries leave a fifth of each page free: a claim,
     which only writes the lease, is then a HOT update that touches no index.
 */
-inline constexpr std::array<std::string_view, 1> migrations = {
+inline constexpr std::array<std::string_view, 2> migrations = {
     R"sql(
 CREATE TABLE webhookd_endpoints (
   id text COLLATE "C" PRIMARY KEY,
@@ -96,6 +97,13 @@ CREATE TABLE webhookd_attempts (
   extra text
 );
 CREATE INDEX webhookd_attempts_delivery ON webhookd_attempts (delivery_id, id);
+)sql",
+    // 2: the claim order per endpoint, so a claim under per-endpoint limits reads the
+    // first few due deliveries of each endpoint instead of sorting all of them.
+    R"sql(
+CREATE INDEX webhookd_deliveries_endpoint_due
+  ON webhookd_deliveries (endpoint_id, next_attempt_at, id)
+  WHERE status = 'undelivered' AND next_attempt_at IS NOT NULL;
 )sql",
 };
 
