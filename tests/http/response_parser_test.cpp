@@ -131,6 +131,29 @@ TEST(response_parser, interim_answers_are_skipped) {
   EXPECT_EQ(p.retry_after().value_or(""), "5");
 }
 
+TEST(response_parser, an_interim_answer_has_no_body_whatever_its_headers_say) {
+  // A 1xx answer ends at its blank line (RFC 9110 §15.2): its Content-Length must not
+  // pull bytes of the final answer into a body.
+  const std::string msg = "HTTP/1.1 100 Continue\r\nContent-Length: 2\r\n\r\n"
+                          "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx";
+  for (std::size_t piece : {0u, 1u, 5u}) {
+    http::response_parser p;
+    ASSERT_FALSE(feed_all(p, msg, piece));
+    EXPECT_TRUE(p.done());
+    EXPECT_EQ(p.status(), 200);
+    EXPECT_EQ(p.body(), "x");
+  }
+}
+
+TEST(response_parser, a_status_below_100_is_a_protocol_error) {
+  for (const char* status : {"0", "81", "099"}) {
+    http::response_parser p;
+    EXPECT_EQ(feed_all(p, std::string("HTTP/1.1 ") + status + "\r\n\r\nx"), errc::protocol_error)
+        << status;
+    EXPECT_FALSE(p.done());
+  }
+}
+
 TEST(response_parser, connection_close_and_trailing_bytes_prevent_reuse) {
   http::response_parser p;
   ASSERT_FALSE(feed_all(p, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"));

@@ -193,9 +193,13 @@ private:
       x.on_headers_complete = [](llhttp_t* p) -> int {
         auto& me = self(p);
         me.status_ = static_cast<int>(llhttp_get_status_code(p));
+        if (me.status_ < 100) return -1;  // not a status code (RFC 9110 §15)
         if (me.status_ == 101) return -1; // no upgrade was asked for
-        if (me.status_ >= 200) me.headers_done_ = true;
-        return 0;
+        if (me.status_ >= 200) {
+          me.headers_done_ = true;
+          return 0;
+        }
+        return 1; // an interim 1xx answer has no body, whatever its headers say
       };
       x.on_body = [](llhttp_t* p, const char* at, std::size_t n) -> int {
         auto& me = self(p);
