@@ -16,5 +16,6 @@
 #include <webhookd/schedule.hpp>
 #include <webhookd/store.hpp>
 #include <webhookd/engine.hpp>
+#include <webhookd/api.hpp>
 
 #endif // WEBHOOKD_WEBHOOKD_HPP
