@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libasio-dev node-llhttp libssl-dev openssl
-          nlohmann-json3-dev libsqlite3-dev libpq-dev curl)
+          nlohmann-json3-dev libsqlite3-dev libpq-dev curl python3)
 for arg in "$@"; do
   case "$arg" in
     --tests) packages+=(libgtest-dev libgmock-dev clang libclang-rt-14-dev postgresql) ;;
