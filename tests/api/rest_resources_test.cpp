@@ -322,6 +322,47 @@ TEST_F(seeded, events_list_get_and_links) {
   EXPECT_FALSE(one.json.contains("links"));
 }
 
+TEST_F(seeded, events_list_as_a_cloudevents_batch) {
+  deliver_one();
+  publish("employee.updated");
+  publish("employee.created");
+  const std::vector<header_field> accept{{"Accept", "application/cloudevents-batch+json"}};
+  auto batch = get("/lucca-api/events", accept);
+  ASSERT_EQ(batch.status, 200);
+  EXPECT_EQ(batch.header("Content-Type"), "application/cloudevents-batch+json");
+  ASSERT_TRUE(batch.json.is_array());
+  ASSERT_EQ(batch.json.size(), 3u);
+  // The same events, in the same order, as the JSON collection lists them.
+  const auto listed = get("/lucca-api/events").json["items"];
+  ASSERT_EQ(listed.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& ce = batch.json[i];
+    EXPECT_EQ(ce["specversion"], "1.0");
+    EXPECT_EQ(ce["id"], listed[i]["id"]);
+    EXPECT_EQ(ce["type"], "com.luccasoftware." + listed[i]["topic"].get<std::string>());
+    EXPECT_EQ(ce["source"], listed[i]["source"]);
+    EXPECT_EQ(ce["time"], listed[i]["occurredAt"]);
+    EXPECT_EQ(ce["datacontenttype"], "application/json");
+    EXPECT_EQ(ce["data"]["id"], listed[i]["id"]); // the default event object
+  }
+  EXPECT_EQ(batch.json[0]["id"], event_id);
+  EXPECT_FALSE(batch.header("ETag").empty());
+  EXPECT_TRUE(batch.header("Link").empty()); // one page
+
+  // Filters and pages as for the JSON collection; the links go in a Link header.
+  auto page = get("/lucca-api/events?-topic=ping&limit=1", accept);
+  ASSERT_EQ(page.json.size(), 1u);
+  const std::string link = page.header("Link");
+  EXPECT_NE(link.find("rel=\"next\""), std::string::npos) << link;
+  EXPECT_NE(link.find("-topic=ping"), std::string::npos) << link;
+  EXPECT_EQ(get("/lucca-api/events?topic=employee.updated", accept).json.size(),
+            get("/lucca-api/events?topic=employee.updated").json["items"].size());
+  // q=0 refuses it, and a wildcard gets the default collection.
+  EXPECT_EQ(get("/lucca-api/events", {{"Accept", "application/cloudevents-batch+json;q=0, */*"}})
+                .json["type"], "events");
+  EXPECT_EQ(get("/lucca-api/events", {{"Accept", "*/*"}}).json["type"], "events");
+}
+
 TEST_F(seeded, post_events_publishes) {
   auto created = create_endpoint("/hook", {"leave.created"});
   const std::string id = created.json["id"];

@@ -8,6 +8,7 @@
 #include <webhookd/api/message.hpp>
 #include <webhookd/api/rest/authorizer.hpp>
 #include <webhookd/core/clock.hpp>
+#include <webhookd/encoding/cloudevents.hpp>
 #include <webhookd/engine/engine.hpp>
 #include <webhookd/model/endpoint_request.hpp>
 #include <webhookd/store/delivery_store.hpp>
@@ -47,6 +48,11 @@ struct rest_options {
   /** Serve `POST /lucca-api/events` (scope `events.readwrite`), an extension that
       publishes the body's event through the engine; 405 otherwise. */
   bool accept_events = false;
+
+  /// How `GET /lucca-api/events` writes each event when asked for
+  /// `Accept: application/cloudevents-batch+json` (the CloudEvents `type` prefix); keep
+  /// it equal to the engine's, so the listing shows what cloudEvents endpoints receive.
+  encoding::cloudevents_options cloudevents;
 
   /// The rest of the endpoint body rules (`allow_http` is taken from
   /// `allow_http_webhook_urls`).

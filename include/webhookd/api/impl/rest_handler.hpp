@@ -5,6 +5,7 @@
 
 #include <webhookd/detail/config.hpp>
 #include <webhookd/api/rest_handler.hpp>
+#include <webhookd/api/rest/accept.hpp>
 #include <webhookd/api/rest/authorizer.hpp>
 #include <webhookd/api/rest/etag.hpp>
 #include <webhookd/api/rest/include.hpp>
@@ -15,6 +16,7 @@
 #include <webhookd/core/error.hpp>
 #include <webhookd/core/id.hpp>
 #include <webhookd/core/url.hpp>
+#include <webhookd/encoding/cloudevents.hpp>
 #include <webhookd/model/api_version.hpp>
 #include <webhookd/model/attempt.hpp>
 #include <webhookd/model/collection.hpp>
@@ -149,19 +151,22 @@ private:
     }
   }
 
+  // `extra` headers replace the defaults (a Content-Type other than JSON, a Link).
   void answer_json(const exchange_ptr& ex, int status, const representation& rep,
-                   std::string location = {}) {
+                   std::string location = {}, const header_list& extra = {}) {
     response r;
     r.status = status;
     r.headers.set("Content-Type", "application/json");
     r.headers.set("ETag", rep.etag);
     if (!location.empty()) r.headers.set("Location", std::move(location));
+    for (const auto& h : extra) r.headers.set(h.name, h.value);
     r.body = rep.body;
     finish(ex, std::move(r));
   }
 
   // A GET: 304 when If-None-Match matches (SPEC.md Part 2 §1.8), the body otherwise.
-  void answer_get(const exchange_ptr& ex, const representation& rep) {
+  void answer_get(const exchange_ptr& ex, const representation& rep,
+                  const header_list& extra = {}) {
     if (const auto* inm = ex->req.headers.find("If-None-Match");
         inm && rest::etag_list_matches(*inm, rep.etag)) {
       response r;
@@ -170,7 +175,7 @@ private:
       finish(ex, std::move(r));
       return;
     }
-    answer_json(ex, 200, rep);
+    answer_json(ex, 200, rep, {}, extra);
   }
 
   // A write on an existing resource: false (and 412 with the current ETag, empty
@@ -745,7 +750,47 @@ private:
     model::validation_errors errors;
     store::event_filter filter;
     filter.topic = rest::parse_string_filter(ex->query, "topic", errors);
+    if (rest::accepts_media_type(ex->req.headers.value_or("Accept"), cloudevents_batch_type)) {
+      serve_cloudevents_batch(ex, errors, filter);
+      return;
+    }
     serve_collection<model::event>(ex, errors, filter, &Store::list_events, &Store::count_events);
+  }
+
+  static constexpr std::string_view cloudevents_batch_type = "application/cloudevents-batch+json";
+
+  // GET /events with `Accept: application/cloudevents-batch+json` (SPEC.md Part 2
+  // §3.3): the page's events as a bare JSON array of CloudEvents 1.0 objects, as a
+  // cloudEvents endpoint receives them. An array has no room for links, so the
+  // page's prev/next go in a `Link` header (RFC 8288); filters and `limit` as usual.
+  void serve_cloudevents_batch(const exchange_ptr& ex, const model::validation_errors& filter_errors,
+                               const store::event_filter& filter) {
+    model::validation_errors errors = filter_errors;
+    const auto page_req = rest::parse_page_request(ex->query, errors);
+    if (!errors.empty()) {
+      fail(ex, 400, "the query string is invalid", errors);
+      return;
+    }
+    const Store& store = store_;
+    auto page = store.list_events(filter, page_req);
+    if (!page) {
+      if (page.error() == store::make_error_code(store::store_errc::invalid_cursor))
+        fail(ex, 400, "the page cursor is invalid",
+             model::validation_errors{{"page", "must be a cursor taken from links.prev or links.next"}});
+      else fail_store(ex, page.error(), "the collection");
+      return;
+    }
+    nlohmann::json batch = nlohmann::json::array();
+    for (auto& item : page->items)
+      batch.push_back(encoding::cloudevent_json(resource_of(std::move(item)), options_.cloudevents));
+    header_list extra;
+    extra.set("Content-Type", std::string(cloudevents_batch_type));
+    const auto links = rest::page_links(request_collection_url(ex), ex->query, *page, page_req.limit);
+    std::string link;
+    if (links.prev) link = "<" + links.prev->href + ">; rel=\"prev\"";
+    if (links.next) link += (link.empty() ? "" : ", ") + ("<" + links.next->href + ">; rel=\"next\"");
+    if (!link.empty()) extra.set("Link", std::move(link));
+    answer_get(ex, represent(batch), extra);
   }
 
   void get_event(const exchange_ptr& ex) {
