@@ -37,6 +37,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -443,15 +444,18 @@ private:
     return r;
   }
 
-  // One page of a collection: `list` and `count` are the store's members for it.
-  template <class Resource, class Filter, class List, class Count>
-  void serve_collection(const exchange_ptr& ex, const model::validation_errors& filter_errors,
-                        const Filter& filter, List list, Count count) {
+  // The page the query asks for (`page`, `limit`) under `filter`, read with the
+  // store's member `list`; nullopt after answering 400 (bad query or cursor) or 500.
+  template <class Filter, class List>
+  auto read_page(const exchange_ptr& ex, const model::validation_errors& filter_errors,
+                 const Filter& filter, List list, store::page_request& page_req)
+      -> std::optional<std::decay_t<decltype(*std::invoke(list, std::declval<const Store&>(), filter,
+                                                           page_req))>> {
     model::validation_errors errors = filter_errors;
-    const auto page_req = rest::parse_page_request(ex->query, errors);
+    page_req = rest::parse_page_request(ex->query, errors);
     if (!errors.empty()) {
       fail(ex, 400, "the query string is invalid", errors);
-      return;
+      return std::nullopt;
     }
     const Store& store = store_;
     auto page = std::invoke(list, store, filter, page_req);
@@ -460,8 +464,19 @@ private:
         fail(ex, 400, "the page cursor is invalid",
              model::validation_errors{{"page", "must be a cursor taken from links.prev or links.next"}});
       else fail_store(ex, page.error(), "the collection");
-      return;
+      return std::nullopt;
     }
+    return std::move(*page);
+  }
+
+  // One page of a collection: `list` and `count` are the store's members for it.
+  template <class Resource, class Filter, class List, class Count>
+  void serve_collection(const exchange_ptr& ex, const model::validation_errors& filter_errors,
+                        const Filter& filter, List list, Count count) {
+    store::page_request page_req;
+    auto page = read_page(ex, filter_errors, filter, list, page_req);
+    if (!page) return;
+    const Store& store = store_;
     model::collection<Resource> c;
     c.url = ex->instance;
     if (ex->include.total_count) {
@@ -765,21 +780,9 @@ private:
   // page's prev/next go in a `Link` header (RFC 8288); filters and `limit` as usual.
   void serve_cloudevents_batch(const exchange_ptr& ex, const model::validation_errors& filter_errors,
                                const store::event_filter& filter) {
-    model::validation_errors errors = filter_errors;
-    const auto page_req = rest::parse_page_request(ex->query, errors);
-    if (!errors.empty()) {
-      fail(ex, 400, "the query string is invalid", errors);
-      return;
-    }
-    const Store& store = store_;
-    auto page = store.list_events(filter, page_req);
-    if (!page) {
-      if (page.error() == store::make_error_code(store::store_errc::invalid_cursor))
-        fail(ex, 400, "the page cursor is invalid",
-             model::validation_errors{{"page", "must be a cursor taken from links.prev or links.next"}});
-      else fail_store(ex, page.error(), "the collection");
-      return;
-    }
+    store::page_request page_req;
+    auto page = read_page(ex, filter_errors, filter, &Store::list_events, page_req);
+    if (!page) return;
     nlohmann::json batch = nlohmann::json::array();
     for (auto& item : page->items)
       batch.push_back(encoding::cloudevent_json(resource_of(std::move(item)), options_.cloudevents));
