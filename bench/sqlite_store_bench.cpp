@@ -16,6 +16,8 @@
 
 #include <sqlite3.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -105,6 +107,16 @@ std::vector<std::string> add_endpoints(store::sqlite_store& s, int n) {
   return out;
 }
 
+// CPU time of every thread of this process so far.
+std::chrono::microseconds process_cpu() {
+  ::rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  const auto us = [](const ::timeval& t) {
+    return std::chrono::seconds{t.tv_sec} + std::chrono::microseconds{t.tv_usec};
+  };
+  return std::chrono::duration_cast<std::chrono::microseconds>(us(u.ru_utime) + us(u.ru_stime));
+}
+
 // --- sqlite_store --------------------------------------------------------------------------
 
 struct store_fixture {
@@ -112,6 +124,7 @@ struct store_fixture {
   std::unique_ptr<store::sqlite_store> s = std::make_unique<store::sqlite_store>(path);
   std::vector<std::string> endpoints = add_endpoints(*s, endpoints_per_event);
   store::sqlite::group_commit_counters before = s->write_counters();
+  std::chrono::microseconds cpu_before = process_cpu();
 
   ~store_fixture() {
     s.reset();
@@ -125,6 +138,17 @@ struct store_fixture {
     state.counters["requests_per_commit"] = commits > 0 ? requests / commits : 0;
     state.counters["commits_per_second"] =
         benchmark::Counter(commits, benchmark::Counter::kIsRate);
+    // CPU of the whole process (every thread) per request: what bounds throughput
+    // on a small machine, and less noisy than time when others share it.
+    state.counters["cpu_us_per_request"] =
+        requests > 0 ? static_cast<double>((process_cpu() - cpu_before).count()) / requests : 0;
+    // Where the writer's time goes, per commit: running the requests, then COMMIT
+    // (WAL write and fsync).
+    const auto us = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e3; };
+    state.counters["run_us_per_commit"] =
+        commits > 0 ? us(after.running - before.running) / commits : 0;
+    state.counters["commit_us_per_commit"] =
+        commits > 0 ? us(after.committing - before.committing) / commits : 0;
   }
 };
 
@@ -170,6 +194,7 @@ void sqlite_store_claim_record(benchmark::State& state) {
     prefill(*shared_store->s, shared_store->endpoints,
             claim_batch * claim_iterations * static_cast<std::size_t>(state.threads()));
     shared_store->before = shared_store->s->write_counters();
+    shared_store->cpu_before = process_cpu();
   }
   store::claim_request claim;
   claim.now = t0;

@@ -99,6 +99,74 @@ TEST(sqlite_group_commit, concurrent_writes_share_transactions_and_failures_stay
   EXPECT_EQ(n.transactions, batches.load());
   EXPECT_LE(n.transactions, 2u); // the leader's, then everything that queued behind it
   EXPECT_EQ(n.largest_batch, static_cast<std::uint64_t>(threads - 1));
+  EXPECT_EQ(n.rerun_batches, 1u); // the second batch, once, for both failures
+}
+
+TEST(sqlite_group_commit, a_failing_request_reruns_its_batch_with_savepoints) {
+  fixture f;
+  constexpr int threads = 5;
+  std::atomic<int> submitted{0};
+  std::atomic<bool> hold{true};
+  sqlite::group_commit writer(with_table(f), 64, [&](std::size_t) {
+    if (!hold.exchange(false)) return;
+    // The first batch waits until the others are submitted, so that they share
+    // the second one.
+    while (submitted.load() < threads - 1) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(50ms);
+  });
+  // Each request counts its runs. The failing one runs twice: its batch is rolled
+  // back and run again with savepoints; those queued before it run twice too, those
+  // after it once. Every row but the failed request's is stored, once.
+  std::vector<std::atomic<int>> runs(threads);
+  std::vector<std::error_code> errors(threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      if (t > 0) ++submitted;
+      errors[static_cast<std::size_t>(t)] = writer.submit([&, t](sqlite::connection& c) {
+        ++runs[static_cast<std::size_t>(t)];
+        if (const auto ec = sqlite::execute(c, "INSERT INTO t VALUES (?)", t)) return ec;
+        if (t == 4) return sqlite::execute(c, "INSERT INTO t VALUES (0)"); // duplicate key
+        return std::error_code{};
+      });
+    });
+    if (t == 0) std::this_thread::sleep_for(30ms); // the first one leads and holds
+  }
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(runs[0], 1); // alone in a batch that did not fail
+  EXPECT_EQ(runs[4], 2);
+  for (int t = 1; t < threads; ++t) {
+    EXPECT_GE(runs[static_cast<std::size_t>(t)], 1) << t;
+    EXPECT_LE(runs[static_cast<std::size_t>(t)], 2) << t;
+    if (t == 4) {
+      EXPECT_EQ(errors[4], sqlite::make_sqlite_error(SQLITE_CONSTRAINT_PRIMARYKEY));
+    } else {
+      EXPECT_FALSE(errors[static_cast<std::size_t>(t)]) << t;
+    }
+  }
+  EXPECT_EQ(f.rows(), threads - 1); // 0..3; nothing of the failed request (its 4)
+  auto c = f.open();
+  EXPECT_EQ(*c.query_int("SELECT count(*) FROM t WHERE x = 4"), 0);
+  const auto n = writer.counters();
+  EXPECT_EQ(n.transactions, 2u);
+  EXPECT_EQ(n.largest_batch, static_cast<std::uint64_t>(threads - 1));
+  EXPECT_EQ(n.rerun_batches, 1u);
+  EXPECT_EQ(n.failed_transactions, 0u);
+}
+
+TEST(sqlite_group_commit, batches_without_failures_run_once) {
+  fixture f;
+  sqlite::group_commit writer(with_table(f), 64);
+  int runs = 0;
+  for (int v = 0; v < 3; ++v) {
+    EXPECT_FALSE(writer.submit([&, v](sqlite::connection& c) {
+      ++runs;
+      return sqlite::execute(c, "INSERT INTO t VALUES (?)", v);
+    }));
+  }
+  EXPECT_EQ(runs, 3);
+  EXPECT_EQ(writer.counters().rerun_batches, 0u);
+  EXPECT_EQ(f.rows(), 3);
 }
 
 TEST(sqlite_group_commit, a_failed_commit_fails_every_request_of_the_batch) {

@@ -85,12 +85,13 @@ struct sqlite_store_options {
 
     @par Group commit
     All writes (`enqueue`, `record`, `claim_due`, endpoint changes, `release`,
-    `purge`) go through one writer connection and a leader/follower queue
+    `purge`) go through one writer connection, used by the queue's own thread
     (`sqlite::group_commit`): concurrent callers' writes are batched into one
-    `BEGIN IMMEDIATE ... COMMIT`, each in its own savepoint so that one failing
-    request rolls back alone, and each caller returns once the COMMIT that holds its
-    write is durable. Under load a transaction holds every write that queued during
-    the previous fsync, so durable throughput grows with concurrency instead of
+    `BEGIN IMMEDIATE ... COMMIT`, a failing request rolls back alone (its batch is
+    run again with a savepoint per request), and each caller returns once the
+    COMMIT that holds its write is durable. Under load a transaction holds every
+    write that queued during the previous fsync, so durable throughput grows with
+    concurrency instead of
     being capped at one fsync per delivery. `write_counters()` tells how many
     transactions served how many requests.
 
@@ -351,8 +352,10 @@ inline std::error_code sqlite_store::open_database() {
   if (!found) return found.error();
   if (*found > sqlite::schema_version) return make_error_code(errc::schema_too_new);
   // WAL: readers work on snapshots beside the writer. FULL: fsync on every commit.
+  // temp_store in memory: the statement journal (pages a statement may have to undo)
+  // stays in memory instead of being written to a temporary file, page by page.
   if (const auto ec = c->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                              "PRAGMA foreign_keys = 1"))
+                              "PRAGMA foreign_keys = 1; PRAGMA temp_store = MEMORY"))
     return ec;
   auto mode = c->prepare("PRAGMA journal_mode");
   if (!mode) return mode.error();
@@ -662,7 +665,7 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
     // Statements per event are what bounds this store when fsync is fast, so the
     // checks ride on the writes: the primary keys refuse a duplicate event or
     // delivery id, one query reads every endpoint's status, and any failure rolls
-    // the request's savepoint back, leaving nothing of it stored. The errors keep
+    // the request back (group_commit), leaving nothing of it stored. The errors keep
     // memory_store's order but for one case: the event's id, then per delivery its
     // event (checked before its insert, which the foreign key would refuse), id,
     // endpoint and state.
@@ -677,7 +680,11 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
       nlohmann::json ids = nlohmann::json::array();
       for (const auto& d : request.deliveries) ids.push_back(d.webhook_endpoint.id);
       if (const auto ec = sqlite::for_each_row(
-              c, "SELECT id, status FROM endpoints WHERE id IN (SELECT value FROM json_each(?))",
+              c,
+              // json_each drives the join, so each id is one probe of the primary key
+              // (an IN (SELECT ...) would first build a temporary table of the ids).
+              "SELECT e.id, e.status FROM json_each(?) AS j CROSS JOIN endpoints AS e "
+              "ON e.id = j.value",
               [&](const sqlite::statement& s) {
                 endpoint_statuses.emplace(s.string(0), sqlite::endpoint_status_of(s.text(1)));
               },

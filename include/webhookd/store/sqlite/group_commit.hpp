@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -28,43 +30,56 @@ namespace webhookd::store::sqlite {
     COMMIT (and its fsync).
 */
 struct group_commit_counters {
-  std::uint64_t transactions = 0;        ///< batches run, one transaction each
+  std::uint64_t transactions = 0;        ///< batches run, one committed transaction each
   std::uint64_t requests = 0;            ///< write requests run
   std::uint64_t largest_batch = 0;       ///< most requests in one transaction
   std::uint64_t failed_transactions = 0; ///< batches whose BEGIN or COMMIT failed
+  /// Batches run a second time, one savepoint per request, because a request failed
+  /// in the first run (which was rolled back whole).
+  std::uint64_t rerun_batches = 0;
+  /// Writer time spent running requests (from BEGIN to just before COMMIT).
+  std::chrono::nanoseconds running{0};
+  /// Writer time spent in COMMIT: writing the WAL, its fsync, any checkpoint.
+  std::chrono::nanoseconds committing{0};
 };
 
 /** Runs the writes of many threads on one connection, batched into transactions.
 
     A caller `submit`s a write (a function of the connection) and blocks until the
-    transaction that holds it has committed. Callers queue their requests; whoever
-    finds no batch running becomes the *leader*: it takes the whole queue (up to
-    `max_batch` requests), runs it as
+    transaction that holds it has committed. Requests queue; the queue's own thread,
+    the *writer*, takes everything that is queued (up to `max_batch` requests) and
+    runs it as one transaction:
 
     @code
     BEGIN IMMEDIATE
-      SAVEPOINT w; <request 1>; RELEASE w      -- or ROLLBACK TO w on its error
-      SAVEPOINT w; <request 2>; RELEASE w
-      ...
+      <request 1>; <request 2>; ...            -- no savepoints: the usual case
     COMMIT                                     -- one fsync for the whole batch
     @endcode
 
-    then wakes every caller of the batch and steps down. Requests that arrive while
-    a batch runs wait for the next one, which one of their callers leads; so under
-    load a batch holds everything that queued during the previous COMMIT's fsync,
-    and throughput grows with the number of callers instead of being one fsync per
-    write. Alone, a caller leads its own batch at once: no added latency, no thread
-    hop, and no thread owned by the queue.
+    then hands the batch to a second thread, which wakes its callers, each on its
+    own condition (no herd), while the writer takes the next batch: everything that
+    queued during this one's COMMIT and fsync. So under load a batch holds what
+    arrived while the previous one ran, and throughput grows with the number of
+    callers instead of being one fsync per write. A caller wakes only when its own
+    write is done, and the writer never waits for callers to wake.
 
-    Each request runs in its own savepoint, so one that fails (a duplicate id, an
-    unknown endpoint) rolls back alone and the others commit. When BEGIN or COMMIT
+    A request that fails (a duplicate id, an unknown endpoint) must leave nothing
+    behind, while the others of its batch commit. Savepoints would do that, but one
+    per request makes SQLite copy every page a request touches into its
+    sub-journal first, which costs more than the request itself. So the first run of
+    a batch has none: when a request fails there, the whole transaction is rolled
+    back and the batch runs again, this time each request in its own savepoint
+    (`SAVEPOINT w; <request>; RELEASE w`, or `ROLLBACK TO w` on its error). A request
+    therefore runs once, or twice when another request of its batch failed; both
+    runs see the same database, so they give the same result. When BEGIN or COMMIT
     itself fails (disk full, I/O error, the lock held by another process past the
     busy timeout), the whole batch is rolled back and every request of it gets that
     error: no caller is ever told "done" for a write that is not durable.
 
     @par Thread safety
     Distinct objects: Safe. Shared objects: Safe (`submit` and `counters` may be
-    called from any number of threads).
+    called from any number of threads). The connection is used by the writer thread
+    alone; the destructor runs the batches already queued, then joins both threads.
 */
 class group_commit {
 public:
@@ -76,17 +91,23 @@ public:
         before_commit_(std::move(before_commit)) {}
   group_commit(const group_commit&) = delete;
   group_commit& operator=(const group_commit&) = delete;
+  ~group_commit() {
+    queue_.stop();
+    writer_thread_.join(); // runs what is queued, then stops the waking thread
+    waker_thread_.join();
+  }
 
   /** Runs `fn(connection&) -> std::error_code` in a batch and waits for its COMMIT.
 
-      `fn` runs on the leader's thread (possibly another caller's), inside the
-      batch's transaction; it must not block on anything but the database, nor
-      submit again. Exceptions it throws become errors (`current_exception_error`).
-      Results `fn` writes to the caller's variables are valid only when the returned
-      code is empty.
+      `fn` runs on the writer's thread, inside the batch's transaction; it must not
+      block on anything but the database, nor submit again. It may run twice (see
+      the class notes), so it must not depend on having run before: results it
+      writes to the caller's variables are overwritten by the second run, and are
+      valid only when the returned code is empty. Exceptions it throws become
+      errors (`current_exception_error`).
 
-      @returns `fn`'s error (its savepoint rolled back), the transaction's error, or
-      an empty code once the write is durable.
+      @returns `fn`'s error (nothing of it stored), the transaction's error, or an
+      empty code once the write is durable.
   */
   template <class Fn>
   std::error_code submit(Fn&& fn) {
@@ -106,84 +127,166 @@ public:
     c.requests = requests_.load(std::memory_order_relaxed);
     c.largest_batch = largest_batch_.load(std::memory_order_relaxed);
     c.failed_transactions = failed_.load(std::memory_order_relaxed);
+    c.rerun_batches = reruns_.load(std::memory_order_relaxed);
+    c.running = std::chrono::nanoseconds{running_ns_.load(std::memory_order_relaxed)};
+    c.committing = std::chrono::nanoseconds{committing_ns_.load(std::memory_order_relaxed)};
     return c;
   }
 
 private:
+  // What a caller sleeps on. Shared with the thread that wakes it, so that the
+  // caller may return (and its request go) as soon as `done` is set, while the
+  // waking thread still holds the condition it notifies outside the mutex.
+  struct waiter {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool done = false;
+  };
+
+  // A caller's request, on the caller's stack until its waiter is done.
   struct request {
     std::error_code (*run)(void*, connection&) = nullptr;
     void* fn = nullptr;
     std::error_code error;
-    bool done = false;
-    request* next = nullptr; // the queue is intrusive: requests live on their callers' stacks
+    request* next = nullptr; // queues and batches are intrusive lists
+    std::shared_ptr<waiter> wake = std::make_shared<waiter>();
   };
 
-  std::error_code submit(request& r) {
-    std::unique_lock lock(mutex_);
-    if (tail_) {
-      tail_->next = &r;
-    } else {
-      head_ = &r;
-    }
-    tail_ = &r;
-    for (;;) {
-      if (r.done) return r.error;
-      if (leading_) {
-        cv_.wait(lock);
-        continue;
+  // A list of requests handed to a thread: pushed at the tail, taken from the head,
+  // the thread sleeping while it is empty.
+  struct handoff {
+    std::mutex mutex;
+    std::condition_variable cv;
+    request* head = nullptr;
+    request* tail = nullptr;
+    bool idle = false;
+    bool stopping = false;
+
+    // Appends the list first..last (linked by `next`, last->next null).
+    void push(request* first, request* last) {
+      bool wake = false;
+      {
+        std::lock_guard lock(mutex);
+        if (tail) {
+          tail->next = first;
+        } else {
+          head = first;
+        }
+        tail = last;
+        wake = std::exchange(idle, false);
       }
-      // Lead: take up to max_batch requests off the queue (ours is among them
-      // unless more than max_batch were ahead of it; then we lead again).
-      leading_ = true;
-      request* first = head_;
-      request* last = head_;
-      std::size_t n = 1;
-      while (last->next && n < max_batch_) {
+      if (wake) cv.notify_one();
+    }
+
+    // Waits for requests and takes up to `max` of them (null once stopped and empty).
+    request* take(std::size_t max, std::size_t& n) {
+      std::unique_lock lock(mutex);
+      while (!head) {
+        if (stopping) return nullptr;
+        idle = true;
+        cv.wait(lock);
+      }
+      idle = false;
+      request* first = head;
+      request* last = head;
+      n = 1;
+      while (last->next && n < max) {
         last = last->next;
         ++n;
       }
-      head_ = last->next;
-      if (!head_) tail_ = nullptr;
+      head = last->next;
+      if (!head) tail = nullptr;
       last->next = nullptr;
-      lock.unlock();
+      return first;
+    }
+
+    void stop() {
+      {
+        std::lock_guard lock(mutex);
+        stopping = true;
+      }
+      cv.notify_one();
+    }
+  };
+
+  std::error_code submit(request& r) {
+    waiter& w = *r.wake;
+    queue_.push(&r, &r);
+    std::unique_lock lock(w.mutex);
+    w.cv.wait(lock, [&] { return w.done; });
+    return r.error;
+  }
+
+  // The writer thread: one batch after another, until stopped and drained. A
+  // committed batch goes to the waking thread, so that waking its callers (a
+  // system call and often a context switch each) overlaps the next batch.
+  void write_loop() noexcept {
+    std::size_t n = 0;
+    while (request* first = queue_.take(max_batch_, n)) {
       run_batch(first, n);
-      lock.lock();
-      for (request* q = first; q;) {
+      request* last = first;
+      while (last->next) last = last->next;
+      done_.push(first, last);
+    }
+    done_.stop();
+  }
+
+  // The waking thread: tells each caller of a finished batch that it is done.
+  void wake_loop() noexcept {
+    std::size_t n = 0;
+    while (request* q = done_.take(static_cast<std::size_t>(-1), n)) {
+      while (q) {
         request* next = q->next; // read before `done`: the caller may return at once
-        q->done = true;
+        const std::shared_ptr<waiter> w = q->wake;
+        {
+          std::lock_guard lock(w->mutex);
+          w->done = true;
+        }
+        w->cv.notify_one();
         q = next;
       }
-      leading_ = false;
-      cv_.notify_all();
     }
   }
 
-  // Runs a batch as one transaction; sets every request's error. Called by the
-  // leader alone, so the connection is used by one thread at a time.
+  // Runs a batch as one transaction; sets every request's error.
   void run_batch(request* first, std::size_t n) noexcept {
     requests_.fetch_add(n, std::memory_order_relaxed);
-    transactions_.fetch_add(1, std::memory_order_relaxed);
     if (n > largest_batch_.load(std::memory_order_relaxed))
       largest_batch_.store(n, std::memory_order_relaxed);
     auto fail_all = [&](std::error_code ec) {
       if (writer_.in_transaction()) (void)writer_.exec("ROLLBACK");
       for (request* q = first; q; q = q->next) q->error = ec;
+      transactions_.fetch_add(1, std::memory_order_relaxed);
       failed_.fetch_add(1, std::memory_order_relaxed);
     };
-    if (const auto ec = execute(writer_, "BEGIN IMMEDIATE")) return fail_all(ec);
-    for (request* q = first; q; q = q->next) {
-      if (const auto ec = execute(writer_, "SAVEPOINT w")) return fail_all(ec);
-      std::error_code ec;
+    auto call = [&](request* q) noexcept -> std::error_code {
       try {
-        ec = q->run(q->fn, writer_);
+        return q->run(q->fn, writer_);
       } catch (...) {
-        ec = current_exception_error();
+        return current_exception_error();
       }
-      if (ec) {
-        q->error = ec;
-        if (const auto e2 = execute(writer_, "ROLLBACK TO w")) return fail_all(e2);
+    };
+
+    using clock = std::chrono::steady_clock;
+    const auto started = clock::now();
+    if (const auto ec = execute(writer_, "BEGIN IMMEDIATE")) return fail_all(ec);
+    bool clean = true;
+    for (request* q = first; q && clean; q = q->next) clean = !call(q);
+    if (!clean) {
+      // Undo the whole first run, then again with a savepoint per request.
+      reruns_.fetch_add(1, std::memory_order_relaxed);
+      if (writer_.in_transaction()) {
+        if (const auto ec = writer_.exec("ROLLBACK")) return fail_all(ec);
       }
-      if (const auto e2 = execute(writer_, "RELEASE w")) return fail_all(e2);
+      if (const auto ec = execute(writer_, "BEGIN IMMEDIATE")) return fail_all(ec);
+      for (request* q = first; q; q = q->next) {
+        if (const auto ec = execute(writer_, "SAVEPOINT w")) return fail_all(ec);
+        if (const auto ec = call(q)) {
+          q->error = ec;
+          if (const auto e2 = execute(writer_, "ROLLBACK TO w")) return fail_all(e2);
+        }
+        if (const auto e2 = execute(writer_, "RELEASE w")) return fail_all(e2);
+      }
     }
     if (before_commit_) {
       try {
@@ -192,7 +295,13 @@ private:
         // Instrumentation must not decide the fate of a batch.
       }
     }
-    if (const auto ec = execute(writer_, "COMMIT")) {
+    transactions_.fetch_add(1, std::memory_order_relaxed);
+    const auto committing = clock::now();
+    const auto ec = execute(writer_, "COMMIT");
+    const auto committed = clock::now();
+    running_ns_.fetch_add((committing - started).count(), std::memory_order_relaxed);
+    committing_ns_.fetch_add((committed - committing).count(), std::memory_order_relaxed);
+    if (ec) {
       // The requests that had failed alone keep their own error.
       if (writer_.in_transaction()) (void)writer_.exec("ROLLBACK");
       for (request* q = first; q; q = q->next)
@@ -205,16 +314,20 @@ private:
   const std::size_t max_batch_;
   commit_hook before_commit_;
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  request* head_ = nullptr;
-  request* tail_ = nullptr;
-  bool leading_ = false;
+  handoff queue_; // submitted, for the writer
+  handoff done_;  // committed or failed, for the waking thread
 
   std::atomic<std::uint64_t> transactions_{0};
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> largest_batch_{0};
   std::atomic<std::uint64_t> failed_{0};
+  std::atomic<std::uint64_t> reruns_{0};
+  std::atomic<std::chrono::nanoseconds::rep> running_ns_{0};
+  std::atomic<std::chrono::nanoseconds::rep> committing_ns_{0};
+
+  // Last: they start once every member above is ready.
+  std::thread writer_thread_{[this] { write_loop(); }};
+  std::thread waker_thread_{[this] { wake_loop(); }};
 };
 
 } // namespace webhookd::store::sqlite
