@@ -145,7 +145,7 @@ public:
     if (version != any_version && version != it->second.version)
       return fail(store_errc::version_mismatch);
     if (const auto p = pending_.find(id); p != pending_.end()) {
-      for (const auto& delivery_id : p->second) {
+      for (const auto delivery_id : p->second) {
         delivery_row& row = deliveries_.find(delivery_id)->second;
         unschedule(row);
         row.delivery.status = model::delivery_status::failed;
@@ -193,60 +193,13 @@ public:
 
   /// Stores an event and its deliveries, all or nothing (see `delivery_store` 5).
   result<enqueue_result> enqueue(const enqueue_request& request, timestamp now) {
-    std::unique_lock lock(mutex_);
-    if (request.idempotency_key && !request.event) return fail(store_errc::invalid_request);
+    return enqueue_from(request, now);
+  }
 
-    // An idempotent replay: the first event and its deliveries, nothing stored.
-    if (request.idempotency_key) {
-      const auto k = idempotency_.find(*request.idempotency_key);
-      if (k != idempotency_.end() && now < k->second.expires_at) {
-        const auto ev = events_.find(k->second.event_id);
-        if (ev != events_.end()) {
-          enqueue_result out;
-          out.event = *ev->second.event;
-          out.replayed = true;
-          if (const auto ds = event_deliveries_.find(ev->first); ds != event_deliveries_.end())
-            for (const auto& id : ds->second) out.deliveries.push_back(deliveries_.at(id).delivery);
-          return out;
-        }
-      }
-    }
-
-    // Validate everything before changing anything.
-    if (request.event) {
-      if (request.event->id.empty()) return fail(store_errc::invalid_request);
-      if (events_.contains(request.event->id)) return fail(store_errc::duplicate_id);
-    }
-    if (const auto ec = detail::check_new_deliveries(
-            request, [&](const std::string& id) { return deliveries_.contains(id); },
-            [&](const std::string& id) { return events_.contains(id); },
-            [&](const std::string& id) { return endpoints_.contains(id); }))
-      return unexpected(ec);
-
-    // Apply.
-    enqueue_result out;
-    if (request.event) {
-      auto ev = std::make_shared<const model::event>(*request.event);
-      events_.emplace(ev->id, event_row{ev, now});
-      out.event = *ev;
-      if (request.idempotency_key)
-        idempotency_[*request.idempotency_key] = idempotency_row{ev->id, now + request.idempotency_window};
-    }
-    for (const auto& d : request.deliveries) {
-      delivery_row row{d, now, std::nullopt, request.ignore_endpoint_status};
-      const auto& endpoint = endpoints_.find(d.webhook_endpoint.id)->second;
-      if (!request.ignore_endpoint_status &&
-          endpoint.endpoint.status != model::endpoint_status::active)
-        row.delivery.next_attempt_at.reset();
-      auto [it, inserted] = deliveries_.emplace(d.id, std::move(row));
-      WEBHOOKD_ASSERT(inserted);
-      pending_[d.webhook_endpoint.id].insert(d.id);
-      event_deliveries_[d.event.id].insert(d.id);
-      if (it->second.delivery.next_attempt_at)
-        due_.emplace(std::pair{*it->second.delivery.next_attempt_at, d.id}, &it->second);
-      out.deliveries.push_back(it->second.delivery);
-    }
-    return out;
+  /// The same, taking the request's event and deliveries over instead of copying
+  /// them (the engine's publish hands its request over).
+  result<enqueue_result> enqueue(enqueue_request&& request, timestamp now) {
+    return enqueue_from(request, now, std::true_type{});
   }
 
   // --- claims (requirements 6-8) ------------------------------------------------------
@@ -261,21 +214,31 @@ public:
     std::vector<claimed_delivery> out;
     std::map<std::string, std::shared_ptr<const endpoint_record>, std::less<>> snapshots;
     std::map<std::string, std::size_t, std::less<>> in_flight; // per endpoint, this claim
+    // Endpoints that can take nothing more in this claim (their counts only grow).
+    // Every due row belongs to an endpoint with pending deliveries: once all of those
+    // are full, the rest of the queue cannot yield anything, and the scan stops
+    // instead of walking a backlog that waits behind the limits.
+    std::size_t full = 0;
+    const auto is_full = [&](std::size_t n) {
+      return (request.fifo && n > 0) ||
+             (request.max_in_flight_per_endpoint > 0 && n >= request.max_in_flight_per_endpoint);
+    };
 
-    for (auto it = due_.begin();
-         it != due_.end() && it->first.first <= now && out.size() < request.max; ++it) {
+    for (auto it = due_.begin(); it != due_.end() && it->first.first <= now &&
+                                 out.size() < request.max && full < pending_.size();
+         ++it) {
       delivery_row& row = *it->second;
       if (live(row, now)) continue;
       const std::string& endpoint_id = row.delivery.webhook_endpoint.id;
-      if (request.fifo && *pending_.find(endpoint_id)->second.begin() != row.delivery.id) continue;
       if (request.fifo || request.max_in_flight_per_endpoint > 0) {
         auto f = in_flight.find(endpoint_id);
-        if (f == in_flight.end()) f = in_flight.emplace(endpoint_id, live_leases(endpoint_id, now)).first;
-        if (request.fifo && f->second > 0) continue;
-        if (request.max_in_flight_per_endpoint > 0 &&
-            f->second >= request.max_in_flight_per_endpoint)
-          continue;
-        ++f->second;
+        if (f == in_flight.end()) {
+          f = in_flight.emplace(endpoint_id, live_leases(endpoint_id, now)).first;
+          if (is_full(f->second)) ++full;
+        }
+        if (is_full(f->second)) continue;
+        if (request.fifo && *pending_.find(endpoint_id)->second.begin() != row.delivery.id) continue;
+        if (is_full(++f->second)) ++full;
       }
       grant(row, granted);
 
@@ -415,7 +378,12 @@ public:
         continue;
       }
       if (const auto a = delivery_attempts_.find(it->first); a != delivery_attempts_.end()) {
-        for (const auto& attempt_id : a->second) report.attempts += attempts_.erase(attempt_id) ? 1 : 0;
+        for (const auto attempt_id : a->second) {
+          if (const auto at = attempts_.find(attempt_id); at != attempts_.end()) {
+            attempts_.erase(at);
+            ++report.attempts;
+          }
+        }
         delivery_attempts_.erase(a);
       }
       if (pending) {
@@ -494,6 +462,89 @@ private:
 
   template <class Map>
   using id_map = std::map<std::string, Map, std::less<>>;
+
+  // `enqueue` for a request to copy from or (`Owned`) to take over.
+  template <class Owned = std::false_type>
+  result<enqueue_result> enqueue_from(std::conditional_t<Owned::value, enqueue_request&,
+                                                         const enqueue_request&>
+                                          request,
+                                      timestamp now, Owned owned = {}) {
+    std::unique_lock lock(mutex_);
+    if (request.idempotency_key && !request.event) return fail(store_errc::invalid_request);
+
+    // An idempotent replay: the first event and its deliveries, nothing stored.
+    if (request.idempotency_key) {
+      const auto k = idempotency_.find(*request.idempotency_key);
+      if (k != idempotency_.end() && now < k->second.expires_at) {
+        const auto ev = events_.find(k->second.event_id);
+        if (ev != events_.end()) {
+          enqueue_result out;
+          out.event = *ev->second.event;
+          out.replayed = true;
+          if (const auto ds = event_deliveries_.find(ev->first); ds != event_deliveries_.end())
+            for (const auto id : ds->second) out.deliveries.push_back(deliveries_.find(id)->second.delivery);
+          return out;
+        }
+      }
+    }
+
+    // Validate everything before changing anything.
+    if (request.event) {
+      if (request.event->id.empty()) return fail(store_errc::invalid_request);
+      if (events_.contains(request.event->id)) return fail(store_errc::duplicate_id);
+    }
+    if (const auto ec = detail::check_new_deliveries(
+            request, [&](const std::string& id) { return deliveries_.contains(id); },
+            [&](const std::string& id) { return events_.contains(id); },
+            [&](const std::string& id) { return endpoints_.contains(id); }))
+      return unexpected(ec);
+
+    // Apply.
+    enqueue_result out;
+    if (request.event) {
+      auto ev = std::make_shared<const model::event>(take(*request.event, owned));
+      events_.emplace(ev->id, event_row{ev, now});
+      out.event = *ev;
+      if (request.idempotency_key)
+        idempotency_[*request.idempotency_key] = idempotency_row{ev->id, now + request.idempotency_window};
+    }
+    for (auto& request_delivery : request.deliveries) {
+      delivery_row row{take(request_delivery, owned), now, std::nullopt,
+                       request.ignore_endpoint_status};
+      const model::webhook_delivery& d = row.delivery;
+      const auto& endpoint = endpoints_.find(d.webhook_endpoint.id)->second;
+      if (!request.ignore_endpoint_status &&
+          endpoint.endpoint.status != model::endpoint_status::active)
+        row.delivery.next_attempt_at.reset();
+      std::string id = d.id;
+      auto [it, inserted] = deliveries_.emplace(std::move(id), std::move(row));
+      WEBHOOKD_ASSERT(inserted);
+      const model::webhook_delivery& stored = it->second.delivery;
+      const std::string_view key = it->first;
+      pending_[stored.webhook_endpoint.id].insert(key);
+      auto e = event_deliveries_.find(stored.event.id);
+      if (e == event_deliveries_.end())
+        e = event_deliveries_.emplace(std::string_view(events_.find(stored.event.id)->first), id_views{})
+                .first;
+      e->second.insert(key);
+      if (stored.next_attempt_at)
+        due_.emplace(due_key{*stored.next_attempt_at, stored.id}, &it->second);
+      out.deliveries.push_back(stored);
+    }
+    return out;
+  }
+
+
+  // `x` moved when the caller handed it over, copied otherwise.
+  template <class T>
+  static T take(T& x, std::true_type) {
+    return std::move(x);
+  }
+  template <class T>
+  static T take(const T& x, std::false_type) {
+    return x;
+  }
+
 
   static unexpected<std::error_code> fail(errc e) { return unexpected(make_error_code(e)); }
   static unexpected<std::error_code> fail(store_errc e) { return unexpected(make_error_code(e)); }
@@ -585,7 +636,7 @@ private:
 
   void unschedule(delivery_row& row) {
     if (row.delivery.next_attempt_at) {
-      due_.erase(std::pair{*row.delivery.next_attempt_at, row.delivery.id});
+      due_.erase(due_key{*row.delivery.next_attempt_at, row.delivery.id});
       row.delivery.next_attempt_at.reset();
     }
   }
@@ -593,7 +644,7 @@ private:
   void schedule(delivery_row& row, timestamp at) {
     unschedule(row);
     row.delivery.next_attempt_at = at;
-    due_.emplace(std::pair{at, row.delivery.id}, &row);
+    due_.emplace(due_key{at, row.delivery.id}, &row);
   }
 
   // Holds or releases the pending deliveries of an endpoint whose status changed
@@ -605,7 +656,7 @@ private:
     if (was_active == is_active) return;
     const auto p = pending_.find(endpoint_id);
     if (p == pending_.end()) return;
-    for (const auto& id : p->second) {
+    for (const auto id : p->second) {
       delivery_row& row = deliveries_.find(id)->second;
       if (row.ignore_endpoint_status) continue;
       if (is_active) {
@@ -647,8 +698,8 @@ private:
       return r;
     }
 
-    attempts_.emplace(o.attempt.id, o.attempt);
-    delivery_attempts_[delivery_id].insert(o.attempt.id);
+    const auto attempt = attempts_.emplace(o.attempt.id, o.attempt).first;
+    delivery_attempts_[std::string_view(d->first)].insert(std::string_view(attempt->first));
     drop_lease(row);
     row.delivery.attempts_count += 1;
     row.delivery.status = o.status;
@@ -685,16 +736,23 @@ private:
   id_map<delivery_row> deliveries_;
   id_map<model::webhook_delivery_attempt> attempts_;
   id_map<idempotency_row> idempotency_;
+  // The indexes below hold ids as views of strings that the records' maps own (a
+  // map's keys, a row's delivery id): map nodes do not move, and an index entry is
+  // removed before or with the record it names, so adding a delivery or an attempt
+  // copies no id.
+  using id_views = std::set<std::string_view>;
+  using due_key = std::pair<timestamp, std::string_view>; // a view of the row's delivery id
   // Scheduled undelivered deliveries, by (next_attempt_at, id): the claim order. Rows
   // are map nodes, whose addresses are stable.
-  std::map<std::pair<timestamp, std::string>, delivery_row*> due_;
+  std::map<due_key, delivery_row*> due_;
   // Rows holding a lease (live or expired), per endpoint.
   id_map<std::set<delivery_row*>> leased_;
   // Undelivered deliveries of each endpoint, by id (creation order).
-  id_map<std::set<std::string, std::less<>>> pending_;
-  // Deliveries of each event, attempts of each delivery.
-  id_map<std::set<std::string, std::less<>>> event_deliveries_;
-  id_map<std::set<std::string, std::less<>>> delivery_attempts_;
+  id_map<id_views> pending_;
+  // Deliveries of each event (keys: `events_`'s), attempts of each delivery (keys:
+  // `deliveries_`'s).
+  std::map<std::string_view, id_views> event_deliveries_;
+  std::map<std::string_view, id_views> delivery_attempts_;
 };
 
 static_assert(delivery_store<memory_store>);
