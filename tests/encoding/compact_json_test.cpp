@@ -100,5 +100,23 @@ TEST(compact_json, matches_nlohmann_on_random_trees) {
   }
 }
 
+// The word-at-a-time check sees every byte value at every offset of a word and of
+// the tail, next to plain bytes on both sides (a borrow or carry must not hide it).
+TEST(compact_json, plain_ascii_checks_every_byte_of_every_word) {
+  for (const std::size_t size : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{19}}) {
+    for (std::size_t at = 0; at < size; ++at) {
+      for (int v = 0; v < 256; ++v) {
+        std::string s(size, v == ' ' ? '~' : ' ');
+        s[at] = static_cast<char>(v);
+        const bool plain = v >= 0x20 && v < 0x80 && v != '"' && v != '\\';
+        ASSERT_EQ(detail::plain_ascii(s), plain) << size << " " << at << " " << v;
+        ASSERT_EQ(write_compact_json(nlohmann::json(s)),
+                  reference(nlohmann::json(s)))
+            << size << " " << at << " " << v;
+      }
+    }
+  }
+}
+
 } // namespace
 } // namespace webhookd::encoding

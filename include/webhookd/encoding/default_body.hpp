@@ -59,7 +59,9 @@ inline std::string encode_default_body(const model::event& e) {
   const std::string api_version = format_date(e.api_version);
   const std::string occurred_at = format_rfc3339(e.occurred_at);
   std::string out;
-  out.reserve(160 + e.id.size() + e.url.size() + e.topic.size() + e.source.size());
+  out.reserve(160 + e.id.size() + e.url.size() + e.topic.size() + e.source.size() +
+              detail::compact_size_hint(e.data) +
+              (e.previous_attributes ? detail::compact_size_hint(*e.previous_attributes) : 0));
   out += "{\"apiVersion\":";
   detail::append_string(out, api_version);
   out += ",\"businessEstablishment\":";
