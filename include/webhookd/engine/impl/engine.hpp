@@ -73,8 +73,9 @@ inline bool establishment_matches(const model::webhook_endpoint& ep, const model
 inline std::string join_url(const std::string& base, std::string_view collection,
                             const std::string& id) {
   if (base.empty()) return {};
-  std::string u = base;
-  u.append("/").append(collection).append("/").append(id);
+  std::string u;
+  u.reserve(base.size() + collection.size() + id.size() + 2);
+  u.append(base).append("/").append(collection).append("/").append(id);
   return u;
 }
 
@@ -122,6 +123,10 @@ struct record_batch {
   std::vector<pending_record> records; // parallel to `outcomes`
 
   bool empty() const noexcept { return outcomes.empty(); }
+  void clear() noexcept {
+    outcomes.clear();
+    records.clear();
+  }
   void push_back(store::attempt_outcome o, pending_record r) {
     outcomes.push_back(std::move(o));
     records.push_back(std::move(r));
@@ -178,22 +183,23 @@ public:
       request.idempotency_window = opts.idempotency_window;
     }
     request.event = std::move(e);
-    auto stored = store_.enqueue(request, now);
+    // A store that can take the request's values over (memory_store) does; the
+    // others take it by reference, as the concept says.
+    auto stored = store_.enqueue(std::move(request), now);
     if (!stored) return unexpected(publish_error{stored.error(), {}});
     WEBHOOKD_ASSERT(stored->event.has_value());
     if (!stored->replayed) {
       metrics_.published.fetch_add(1, std::memory_order_relaxed);
       metrics_.deliveries_created.fetch_add(stored->deliveries.size(), std::memory_order_relaxed);
       if (!stored->deliveries.empty()) {
-        // Encoded lazily, once, by the first attempt; pinned for the whole fan-out.
-        auto encoded = std::make_shared<encoding::encoded_event>(
-            std::make_shared<const model::event>(*stored->event), options_.cloudevents);
+        // Encoded lazily, once, by the first attempt, from the event its claim
+        // carries; pinned from then on for the whole fan-out.
         // Many publishers, one wake-up: what arrives before the strand runs is
         // taken in one go, followed by one claim.
         bool post = false;
         {
           std::lock_guard lock(inbox_mutex_);
-          inbox_.push_back(pin_request{std::move(encoded), stored->deliveries.size()});
+          inbox_.push_back(pin_request{stored->event->id, stored->deliveries.size()});
           post = !std::exchange(inbox_posted_, true);
         }
         if (post)
@@ -606,15 +612,15 @@ private:
       taken.swap(inbox_);
       inbox_posted_ = false;
     }
-    for (const pin_request& p : taken) pin(p.body, p.deliveries);
+    for (const pin_request& p : taken) pin(p.event_id, p.deliveries);
     pump();
   }
 
-  void pin(const std::shared_ptr<encoding::encoded_event>& e, std::size_t deliveries) {
-    cached_body& c = bodies_[e->event().id];
+  // The event's next `deliveries` attempts are expected: the body is kept for them
+  // from its first use on (or now, if an attempt still holds it).
+  void pin(const std::string& event_id, std::size_t deliveries) {
+    cached_body& c = bodies_[event_id];
     if (!c.pinned) c.pinned = c.weak.lock();
-    if (!c.pinned) c.pinned = e;
-    c.weak = c.pinned;
     c.unsent += deliveries;
     c.pinned_until = options_.clock->now() + std::max(options_.lease_duration,
                                                       std::chrono::milliseconds{60'000});
@@ -628,7 +634,10 @@ private:
       e = std::make_shared<encoding::encoded_event>(event, options_.cloudevents);
       c.weak = e;
     }
-    if (c.pinned && c.unsent > 0 && --c.unsent == 0) c.pinned.reset();
+    if (c.unsent > 0) {
+      if (--c.unsent == 0) c.pinned.reset();
+      else c.pinned = e;
+    }
     return e;
   }
 
@@ -644,8 +653,11 @@ private:
     if (bodies_.size() < 256 + 2 * in_flight_) return;
     for (auto it = bodies_.begin(); it != bodies_.end();) {
       cached_body& c = it->second;
-      if (c.pinned && now >= c.pinned_until) c.pinned.reset();
-      if (!c.pinned && c.weak.expired()) it = bodies_.erase(it);
+      if ((c.pinned || c.unsent > 0) && now >= c.pinned_until) {
+        c.pinned.reset();
+        c.unsent = 0;
+      }
+      if (!c.pinned && c.unsent == 0 && c.weak.expired()) it = bodies_.erase(it);
       else ++it;
     }
   }
@@ -741,24 +753,37 @@ private:
         local.detail = ex.what();
       }
     }
+    // What the outcome needs travels in one box: the completion handler, moved
+    // through every layer of the client and the strand, stays two pointers wide.
+    auto attempt = std::make_unique<attempt_state>(
+        attempt_state{std::move(cd), std::move(signature), sent_at, std::move(encoded)});
     if (!req) {
-      asio::post(strand_, [self = this->shared_from_this(), cd = std::move(cd),
-                           signature = std::move(signature), sent_at,
+      asio::post(strand_, [self = this->shared_from_this(), attempt = std::move(attempt),
                            local = std::move(local)]() mutable {
-        self->on_outcome(cd, std::move(signature), sent_at, std::move(local));
+        self->on_outcome(*attempt, std::move(local));
       });
       return;
     }
-    client_.async_send(std::move(*req),
-                       [self = this->shared_from_this(), cd = std::move(cd),
-                        signature = std::move(signature), sent_at,
-                        encoded = std::move(encoded)](http::outcome o) mutable {
-                         self->on_outcome(cd, std::move(signature), sent_at, std::move(o));
-                       });
+    client_.async_send(std::move(*req), [self = this->shared_from_this(),
+                                         attempt = std::move(attempt)](http::outcome o) mutable {
+      self->on_outcome(*attempt, std::move(o));
+    });
   }
 
-  void on_outcome(const store::claimed_delivery& cd, std::string signature, timestamp sent_at,
-                  http::outcome o) {
+  // An attempt on the wire: its claim, what it was signed with, and the body it
+  // holds (shared with the event's other attempts).
+  struct attempt_state {
+    store::claimed_delivery cd;
+    std::string signature;
+    timestamp sent_at;
+    std::shared_ptr<encoding::encoded_event> encoded;
+  };
+
+  // The attempt is done with after this call: the strings of its claim move into
+  // the outcome instead of being copied.
+  void on_outcome(attempt_state& attempt, http::outcome o) {
+    store::claimed_delivery& cd = attempt.cd;
+    const timestamp sent_at = attempt.sent_at;
     --in_flight_;
     metrics_.in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (abandoned_.load(std::memory_order_acquire) || stopped_) return;
@@ -786,17 +811,17 @@ private:
 
     pending_record p;
     store::attempt_outcome out;
-    p.endpoint_id = endpoint_id;
-    p.event_id = cd.delivery.event.id;
+    p.endpoint_id = std::move(cd.delivery.webhook_endpoint.id); // == endpoint_id
+    p.event_id = std::move(cd.delivery.event.id);
     p.action = plan.action;
     p.reason = o.answered() ? "HTTP " + std::to_string(o.status) : o.reason();
     auto& a = out.attempt;
     a.id = ids_.next(sent_at);
     a.url = join_url(options_.base_url, "webhook-delivery-attempts", a.id);
-    a.signature = std::move(signature);
-    a.webhook_delivery = model::reference{cd.delivery.id,
+    a.signature = std::move(attempt.signature);
+    a.webhook_delivery = model::reference{std::move(cd.delivery.id),
                                           std::string(model::webhook_delivery::type_name),
-                                          cd.delivery.url};
+                                          std::move(cd.delivery.url)};
     a.is_successful = success;
     if (o.answered()) {
       a.response_status_code = o.status;
@@ -805,7 +830,7 @@ private:
       a.error_response_body = p.reason;
     }
     a.created_at = sent_at;
-    out.lease = cd.lease;
+    out.lease = std::move(cd.lease);
     switch (plan.action) {
     case schedule::response_action::delivered: out.status = model::delivery_status::delivered; break;
     case schedule::response_action::retry:
@@ -835,19 +860,21 @@ private:
     });
   }
 
+  // The batch being recorded is a member (one record call at a time): it and
+  // `pending_` swap, and both keep their capacity from one batch to the next.
   void flush() {
     if (recording_ || pending_.empty() || abandoned_.load(std::memory_order_acquire)) return;
     recording_ = true;
-    auto batch = std::make_shared<record_batch>(std::move(pending_));
-    pending_ = record_batch{};
+    WEBHOOKD_ASSERT(recorded_.empty());
+    std::swap(recorded_, pending_);
     const timestamp now = options_.clock->now();
     metrics_.record_batches.fetch_add(1, std::memory_order_relaxed);
     with_store(
-        [batch, now](Store& s) {
-          return s.record(std::span<const store::attempt_outcome>(batch->outcomes), now);
+        [batch = std::span<const store::attempt_outcome>(recorded_.outcomes), now](Store& s) {
+          return s.record(batch, now);
         },
-        [self = this->shared_from_this(), batch](result<std::vector<store::record_result>> r) {
-          self->on_recorded(*batch, std::move(r));
+        [self = this->shared_from_this()](result<std::vector<store::record_result>> r) {
+          self->on_recorded(self->recorded_, std::move(r));
         });
   }
 
@@ -867,6 +894,7 @@ private:
       for (std::size_t i = 0; i < n; ++i)
         after_record(batch.outcomes[i], batch.records[i], (*recorded)[i], now);
     }
+    batch.clear();
     if (!pending_.empty()) schedule_flush();
     if (stopping_) {
       maybe_finish_stop();
@@ -1012,7 +1040,7 @@ private:
 
   // An event just published, whose body the strand pins for its fan-out.
   struct pin_request {
-    std::shared_ptr<encoding::encoded_event> body;
+    std::string event_id;
     std::size_t deliveries = 0;
   };
 
@@ -1043,6 +1071,7 @@ private:
   std::optional<timestamp> next_stats_;
   std::vector<std::function<void()>> stop_waiters_;
   record_batch pending_;
+  record_batch recorded_; // handed to the store's `record`
   std::unordered_map<std::string, endpoint_slot> gates_;
   std::unordered_set<std::string> rate_blocked_;
   std::unordered_map<std::string, cached_body> bodies_;
