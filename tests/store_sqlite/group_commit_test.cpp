@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -200,6 +201,41 @@ TEST(sqlite_group_commit, batches_are_capped) {
   EXPECT_EQ(f.rows(), 6);
   EXPECT_LE(writer.counters().largest_batch, 2u);
   EXPECT_GE(writer.counters().transactions, 3u);
+}
+
+TEST(sqlite_group_commit, after_commit_fsyncs_the_wal_before_callers_return) {
+  fixture f;
+  std::atomic<std::uint64_t> syncs_at_commit{0};
+  std::unique_ptr<sqlite::group_commit> writer;
+  writer = std::make_unique<sqlite::group_commit>(
+      with_table(f), 64,
+      [&](std::size_t) { syncs_at_commit = writer->counters().syncs; },
+      sqlite::commit_sync::after_commit);
+  for (int v = 0; v < 3; ++v) {
+    EXPECT_FALSE(writer->submit(insert(v)));
+    // Returned only after an fdatasync that came after this batch's COMMIT.
+    EXPECT_GT(writer->counters().syncs, syncs_at_commit.load()) << v;
+  }
+  EXPECT_EQ(f.rows(), 3);
+  const auto n = writer->counters();
+  EXPECT_EQ(n.transactions, 3u);
+  EXPECT_GE(n.syncs, 3u);
+}
+
+TEST(sqlite_group_commit, in_commit_leaves_the_fsync_to_sqlite) {
+  fixture f;
+  sqlite::group_commit writer(with_table(f), 64);
+  EXPECT_FALSE(writer.submit(insert(1)));
+  EXPECT_EQ(writer.counters().syncs, 0u);
+  EXPECT_EQ(f.rows(), 1);
+}
+
+TEST(sqlite_group_commit, after_commit_needs_wal_mode) {
+  fixture f;
+  auto c = f.open();
+  ASSERT_FALSE(c.exec("CREATE TABLE t (x INTEGER PRIMARY KEY)")); // rollback journal
+  EXPECT_THROW(sqlite::group_commit(std::move(c), 64, {}, sqlite::commit_sync::after_commit),
+               std::system_error);
 }
 
 } // namespace

@@ -66,6 +66,12 @@ struct sqlite_store_options {
   /// requests in the batch: instrumentation (batch-size histograms) and tests. It
   /// runs inside the transaction, so it must be quick and must not call the store.
   std::function<void(std::size_t)> before_commit;
+  /// Who fsyncs a batch: by default the store's waking thread, with an fdatasync
+  /// of the WAL after COMMIT, so that the next batch runs meanwhile; a call returns
+  /// only after it either way. `in_commit` leaves it to SQLite inside COMMIT
+  /// (`synchronous=FULL`), slower, but readers then never see rows that are not
+  /// yet durable (see `sqlite::commit_sync`).
+  sqlite::commit_sync sync = sqlite::commit_sync::after_commit;
 };
 
 /** A `delivery_store` in one SQLite file: durable, embedded, the default store.
@@ -75,13 +81,17 @@ struct sqlite_store_options {
     and `claim_due` return has been committed to disk.
 
     @par Durability
-    The database runs in WAL mode with `synchronous=FULL`: every COMMIT fsyncs the
-    WAL before it returns, so a call that returned survives a crash of the process
-    *and* of the machine (SPEC.md Part 1 §18: nothing accepted by `publish()` is ever
-    lost). `synchronous=NORMAL` would fsync only at checkpoints, which survives a
-    process crash but can lose the last commits on a power cut; that is not
-    "durable when `publish` returns", so it is not used. The cost of FULL (one fsync
-    per transaction) is what group commit amortises.
+    The database runs in WAL mode and every transaction's WAL frames are fsynced
+    before any of its calls returns, so a call that returned survives a crash of
+    the process *and* of the machine (SPEC.md Part 1 §18: nothing accepted by
+    `publish()` is ever lost). By default the store does that fsync itself, an
+    fdatasync of the WAL file right after COMMIT on its waking thread, while the
+    writer runs the next transaction (`synchronous=NORMAL` for SQLite's own syncs:
+    checkpoints, WAL restarts); `sqlite_store_options::sync = in_commit` leaves it
+    to SQLite inside COMMIT (`synchronous=FULL`). Plain `synchronous=NORMAL`, with
+    nobody fsyncing commits, would lose the last ones on a power cut; that is not
+    "durable when `publish` returns", so it is never used alone. The cost of the
+    fsync (one per transaction) is what group commit amortises.
 
     @par Group commit
     All writes (`enqueue`, `record`, `claim_due`, endpoint changes, `release`,
@@ -351,7 +361,8 @@ inline std::error_code sqlite_store::open_database() {
   const auto found = sqlite::read_schema_version(*c);
   if (!found) return found.error();
   if (*found > sqlite::schema_version) return make_error_code(errc::schema_too_new);
-  // WAL: readers work on snapshots beside the writer. FULL: fsync on every commit.
+  // WAL: readers work on snapshots beside the writer. FULL: fsync on every commit
+  // (the migration's); group_commit lowers it to NORMAL when it fsyncs itself.
   // temp_store in memory: the statement journal (pages a statement may have to undo)
   // stays in memory instead of being written to a temporary file, page by page.
   if (const auto ec = c->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
@@ -368,8 +379,12 @@ inline std::error_code sqlite_store::open_database() {
     if (!r.row || use->text(0) != "wal") return sqlite::make_sqlite_error(SQLITE_CANTOPEN);
   }
   if (const auto migrated = sqlite::migrate(*c); !migrated) return migrated.error();
-  writer_ = std::make_unique<sqlite::group_commit>(std::move(*c), options_.max_batch,
-                                                   options_.before_commit);
+  try {
+    writer_ = std::make_unique<sqlite::group_commit>(std::move(*c), options_.max_batch,
+                                                     options_.before_commit, options_.sync);
+  } catch (const std::system_error& e) {
+    return e.code();
+  }
   readers_ = std::make_unique<sqlite::read_pool>(path_, options_.busy_timeout,
                                                  options_.max_idle_readers);
   return {};

@@ -8,8 +8,14 @@
 #include <webhookd/store/sqlite/error.hpp>
 #include <webhookd/store/sqlite/query.hpp>
 
+#include <sqlite3.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -23,6 +29,28 @@
 #include <utility>
 
 namespace webhookd::store::sqlite {
+
+/** Who makes a batch's COMMIT durable, and when.
+
+    @par in_commit
+    SQLite, inside COMMIT (`synchronous=FULL`): the writer waits for the fsync
+    before it can start the next batch.
+
+    @par after_commit
+    The queue's waking thread, with an fdatasync of the WAL file once COMMIT has
+    written it (the connection runs `synchronous=NORMAL`, under which SQLite still
+    syncs the WAL before every checkpoint and the WAL header when it restarts). The
+    callers of a batch are woken only after that fdatasync, so what they were told
+    is durable is exactly as durable as with `in_commit`; meanwhile the writer runs
+    the next batch, and one fdatasync covers every batch committed before it. The
+    difference is for readers on other connections: they may see a batch's rows
+    between its COMMIT and its fdatasync, before its callers return (a crash then
+    loses rows that someone read, but never rows whose write returned). A failed
+    fdatasync fails the requests of every batch it covered and every write after it
+    (`SQLITE_IOERR_FSYNC`): after a failed fsync the kernel may have dropped the
+    pages, so the store stops accepting writes rather than guess.
+*/
+enum class commit_sync { in_commit, after_commit };
 
 /** Counters of a `group_commit` queue, read at one moment.
 
@@ -39,8 +67,13 @@ struct group_commit_counters {
   std::uint64_t rerun_batches = 0;
   /// Writer time spent running requests (from BEGIN to just before COMMIT).
   std::chrono::nanoseconds running{0};
-  /// Writer time spent in COMMIT: writing the WAL, its fsync, any checkpoint.
+  /// Writer time spent in COMMIT: writing the WAL, any checkpoint, and the fsync
+  /// with `commit_sync::in_commit`.
   std::chrono::nanoseconds committing{0};
+  /// fdatasyncs of the WAL by the waking thread (`commit_sync::after_commit`).
+  std::uint64_t syncs = 0;
+  /// Time spent in those fdatasyncs.
+  std::chrono::nanoseconds syncing{0};
 };
 
 /** Runs the writes of many threads on one connection, batched into transactions.
@@ -86,9 +119,16 @@ public:
   /// Called before each COMMIT with the number of requests in the batch.
   using commit_hook = std::function<void(std::size_t)>;
 
-  group_commit(connection writer, std::size_t max_batch, commit_hook before_commit = {})
+  /** Takes the connection that every batch runs on.
+
+      With `commit_sync::after_commit` the connection must be in WAL mode; it is
+      switched to `synchronous=NORMAL` and its WAL file opened for the fdatasyncs.
+      @throws std::system_error when that fails (start-up misconfiguration).
+  */
+  group_commit(connection writer, std::size_t max_batch, commit_hook before_commit = {},
+               commit_sync sync = commit_sync::in_commit)
       : writer_(std::move(writer)), max_batch_(std::max<std::size_t>(max_batch, 1)),
-        before_commit_(std::move(before_commit)) {}
+        before_commit_(std::move(before_commit)), wal_(open_wal(writer_, sync)) {}
   group_commit(const group_commit&) = delete;
   group_commit& operator=(const group_commit&) = delete;
   ~group_commit() {
@@ -130,6 +170,8 @@ public:
     c.rerun_batches = reruns_.load(std::memory_order_relaxed);
     c.running = std::chrono::nanoseconds{running_ns_.load(std::memory_order_relaxed)};
     c.committing = std::chrono::nanoseconds{committing_ns_.load(std::memory_order_relaxed)};
+    c.syncs = syncs_.load(std::memory_order_relaxed);
+    c.syncing = std::chrono::nanoseconds{syncing_ns_.load(std::memory_order_relaxed)};
     return c;
   }
 
@@ -231,10 +273,26 @@ private:
     done_.stop();
   }
 
-  // The waking thread: tells each caller of a finished batch that it is done.
+  // The waking thread: makes the finished batches durable (after_commit), then
+  // tells each of their callers that it is done.
   void wake_loop() noexcept {
     std::size_t n = 0;
     while (request* q = done_.take(static_cast<std::size_t>(-1), n)) {
+      if (wal_.fd >= 0) {
+        const auto started = std::chrono::steady_clock::now();
+        const std::error_code ec = wal_.sync();
+        syncs_.fetch_add(1, std::memory_order_relaxed);
+        syncing_ns_.fetch_add((std::chrono::steady_clock::now() - started).count(),
+                              std::memory_order_relaxed);
+        if (ec) {
+          {
+            std::lock_guard lock(broken_mutex_);
+            if (!broken_) broken_ = ec;
+          }
+          for (request* r = q; r; r = r->next)
+            if (!r->error) r->error = ec;
+        }
+      }
       while (q) {
         request* next = q->next; // read before `done`: the caller may return at once
         const std::shared_ptr<waiter> w = q->wake;
@@ -267,6 +325,10 @@ private:
       }
     };
 
+    {
+      std::lock_guard lock(broken_mutex_);
+      if (broken_) return fail_all(broken_);
+    }
     using clock = std::chrono::steady_clock;
     const auto started = clock::now();
     if (const auto ec = execute(writer_, "BEGIN IMMEDIATE")) return fail_all(ec);
@@ -310,9 +372,56 @@ private:
     }
   }
 
+  // The WAL file, opened a second time for fdatasync (after_commit); fd -1 when
+  // SQLite syncs in COMMIT. fsync applies to the file, not to the descriptor, and
+  // SQLite keeps the WAL (same inode, rewritten from its start after a checkpoint)
+  // while the writer connection is open. SQLite takes no lock on the WAL file, so
+  // this descriptor cannot release one when it closes.
+  struct wal_file {
+    int fd = -1;
+    wal_file() = default;
+    explicit wal_file(int f) noexcept : fd(f) {}
+    wal_file(const wal_file&) = delete;
+    wal_file& operator=(const wal_file&) = delete;
+    ~wal_file() {
+      if (fd >= 0) ::close(fd);
+    }
+    std::error_code sync() const noexcept {
+      while (::fdatasync(fd) != 0) {
+        if (errno != EINTR) return make_sqlite_error(SQLITE_IOERR_FSYNC);
+      }
+      return {};
+    }
+  };
+
+  static int open_wal(connection& c, commit_sync sync) {
+    if (sync == commit_sync::in_commit) return -1;
+    auto fail = [](int rc, const char* what) {
+      throw std::system_error(make_sqlite_error(rc), what);
+    };
+    auto mode = c.prepare("PRAGMA journal_mode");
+    if (!mode) throw std::system_error(mode.error(), "group_commit: journal_mode");
+    {
+      statement_use use(**mode);
+      const auto r = use->step();
+      if (!r.row || use->text(0) != "wal") fail(SQLITE_MISUSE, "group_commit: not in WAL mode");
+    }
+    if (const auto ec = c.exec("PRAGMA synchronous = NORMAL"))
+      throw std::system_error(ec, "group_commit: synchronous");
+    const char* db = sqlite3_db_filename(c.get(), "main");
+    const char* wal = db ? sqlite3_filename_wal(db) : nullptr;
+    if (!wal || !*wal) fail(SQLITE_MISUSE, "group_commit: no WAL file name");
+    const int fd = ::open(wal, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(SQLITE_CANTOPEN, "group_commit: cannot open the WAL file");
+    return fd;
+  }
+
   connection writer_;
   const std::size_t max_batch_;
   commit_hook before_commit_;
+  const wal_file wal_;
+  std::mutex broken_mutex_;
+  std::error_code broken_; // a failed fdatasync: every write fails from then on
 
   handoff queue_; // submitted, for the writer
   handoff done_;  // committed or failed, for the waking thread
@@ -324,6 +433,8 @@ private:
   std::atomic<std::uint64_t> reruns_{0};
   std::atomic<std::chrono::nanoseconds::rep> running_ns_{0};
   std::atomic<std::chrono::nanoseconds::rep> committing_ns_{0};
+  std::atomic<std::uint64_t> syncs_{0};
+  std::atomic<std::chrono::nanoseconds::rep> syncing_ns_{0};
 
   // Last: they start once every member above is ready.
   std::thread writer_thread_{[this] { write_loop(); }};
