@@ -119,9 +119,18 @@ std::chrono::microseconds process_cpu() {
 
 // --- sqlite_store --------------------------------------------------------------------------
 
+store::sqlite_store_options options_with(store::sqlite::commit_sync sync) {
+  store::sqlite_store_options o;
+  o.sync = sync;
+  return o;
+}
+
 struct store_fixture {
+  explicit store_fixture(store::sqlite::commit_sync sync = store::sqlite::commit_sync::after_commit)
+      : s(std::make_unique<store::sqlite_store>(path, options_with(sync))) {}
+
   std::string path = fresh_path();
-  std::unique_ptr<store::sqlite_store> s = std::make_unique<store::sqlite_store>(path);
+  std::unique_ptr<store::sqlite_store> s;
   std::vector<std::string> endpoints = add_endpoints(*s, endpoints_per_event);
   store::sqlite::group_commit_counters before = s->write_counters();
   std::chrono::microseconds cpu_before = process_cpu();
@@ -156,8 +165,8 @@ std::unique_ptr<store_fixture> shared_store;
 
 // One event fanned out to 3 endpoints per iteration, from every benchmark thread
 // (building the request is timed too, on both sides).
-void sqlite_store_publish(benchmark::State& state) {
-  if (state.thread_index() == 0) shared_store = std::make_unique<store_fixture>();
+void publish_with(benchmark::State& state, store::sqlite::commit_sync sync) {
+  if (state.thread_index() == 0) shared_store = std::make_unique<store_fixture>(sync);
   for (auto _ : state) {
     auto r = shared_store->s->enqueue(fan_out(shared_store->endpoints), t0);
     if (!r) state.SkipWithError("enqueue failed");
@@ -168,6 +177,10 @@ void sqlite_store_publish(benchmark::State& state) {
     shared_store.reset();
   }
 }
+
+void sqlite_store_publish(benchmark::State& state) {
+  publish_with(state, store::sqlite::commit_sync::after_commit);
+}
 BENCHMARK(sqlite_store_publish)
     ->Threads(1)
     ->Threads(4)
@@ -175,6 +188,13 @@ BENCHMARK(sqlite_store_publish)
     ->Threads(64)
     ->Threads(128)
     ->UseRealTime();
+
+// The same with SQLite fsyncing inside COMMIT (sqlite_store_options::sync =
+// in_commit): the writer waits for each fsync instead of running the next batch.
+void sqlite_store_publish_sync_in_commit(benchmark::State& state) {
+  publish_with(state, store::sqlite::commit_sync::in_commit);
+}
+BENCHMARK(sqlite_store_publish_sync_in_commit)->Threads(16)->Threads(64)->Threads(128)->UseRealTime();
 
 // Claim a batch of 16 due deliveries, then record them all delivered.
 constexpr std::size_t claim_batch = 16;
