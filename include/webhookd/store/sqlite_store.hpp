@@ -66,12 +66,14 @@ struct sqlite_store_options {
   /// requests in the batch: instrumentation (batch-size histograms) and tests. It
   /// runs inside the transaction, so it must be quick and must not call the store.
   std::function<void(std::size_t)> before_commit;
-  /// Who fsyncs a batch: by default the store's waking thread, with an fdatasync
-  /// of the WAL after COMMIT, so that the next batch runs meanwhile; a call returns
-  /// only after it either way. `in_commit` leaves it to SQLite inside COMMIT
-  /// (`synchronous=FULL`), slower, but readers then never see rows that are not
-  /// yet durable (see `sqlite::commit_sync`).
-  sqlite::commit_sync sync = sqlite::commit_sync::after_commit;
+  /// Who fsyncs a batch; a call returns only after it either way. By default SQLite,
+  /// inside COMMIT (`synchronous=FULL`): readers (REST listings, other processes'
+  /// claims) never see rows that are not yet durable. `after_commit` has the store's
+  /// waking thread fdatasync the WAL after COMMIT while the next batch runs; readers
+  /// may then see a batch a power cut could still take back, and on the 2-core
+  /// machine it measured no faster (docs/performance.md), so it is opt-in (see
+  /// `sqlite::commit_sync`).
+  sqlite::commit_sync sync = sqlite::commit_sync::in_commit;
 };
 
 /** A `delivery_store` in one SQLite file: durable, embedded, the default store.
