@@ -113,7 +113,11 @@ nlohmann::json run_engine_scenario(Store& store, const scenario& s, const run_co
     o.attempt_timeout = 1s;
     o.retries = webhookd::schedule::retry_schedule({200ms, 500ms, 1s, 2s, 5s}, 0.1);
   }
-  if (s.pending) o.retries = webhookd::schedule::retry_schedule({std::chrono::hours{1}}, 0.0);
+  if (s.pending) {
+    o.retries = webhookd::schedule::retry_schedule({std::chrono::hours{1}}, 0.0);
+    // Attempts fail at once (connection refused): let a whole claim through at a time.
+    o.max_in_flight_per_endpoint = o.claim_batch;
+  }
   // A blocking store's calls run on the engine's pool: without this guard the
   // io_context could find itself without work while one is out, and stop.
   auto keep_running = asio::make_work_guard(io);
@@ -223,7 +227,7 @@ nlohmann::json run_engine_scenario(Store& store, const scenario& s, const run_co
       publishers.emplace_back([&] {
         while (publishing.load()) {
           if (const auto index = next_to_publish()) publish_one(*index);
-          else std::this_thread::sleep_for(200us);
+          else std::this_thread::sleep_for(2ms); // backlog full: the loop drains it
         }
       });
   feed({});

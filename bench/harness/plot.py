@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns the harness's JSON (webhookd_harness --json) into SVG plots with gnuplot.
 
-Usage: bench/harness/plot.py results.json OUT_DIR
+Usage: bench/harness/plot.py results.json OUT_DIR   (PLOT_FORMAT=png: PNG instead)
 
 Writes, where the run has the scenarios they need:
   throughput-vs-connections.svg  deliveries (requests) per second at 1..64 HTTPS
@@ -28,10 +28,12 @@ def peer_rps(r, peer):
 
 def gnuplot(out_dir, name, script, data):
     """Writes data blocks and runs one gnuplot script; returns the SVG path or None."""
-    svg = os.path.join(out_dir, name + ".svg")
+    png = os.environ.get("PLOT_FORMAT") == "png"  # for a quick look; the docs use SVG
+    svg = os.path.join(out_dir, name + (".png" if png else ".svg"))
     blocks = "".join(f"${key} << EOD\n{text}EOD\n" for key, text in data.items())
-    head = (f"set terminal svg size 800,480 dynamic font 'sans,12' background '#ffffff'\n"
-            f"set output '{svg}'\nset grid\nset key left top\n")
+    terminal = ("pngcairo size 800,480 font 'sans,10'" if png
+                else "svg size 800,480 dynamic font 'sans,12' background '#ffffff'")
+    head = f"set terminal {terminal}\nset output '{svg}'\nset grid\nset key left top\n"
     subprocess.run(["gnuplot"], input=blocks + head + script, text=True, check=True)
     return svg
 

@@ -58,7 +58,7 @@ inline std::vector<scenario> default_scenarios(bool quick) {
     scenario s;
     s.name = std::string("https-c16-") + store;
     s.store = store;
-    s.events = 100'000 / k;
+    s.events = 20'000 / k;
     list.push_back(s);
   }
   {
@@ -82,7 +82,9 @@ inline std::vector<scenario> default_scenarios(bool quick) {
     s.endpoints = 100;
     s.gone_endpoints = 1;
     s.path = "mix";
-    s.events = 300 / k;
+    // A held request keeps one of the 16 connections for the 1 s attempt timeout:
+    // 5% of them cap the rate near 16 / (0.05 x 1 s) = 320 deliveries/s.
+    s.events = quick ? 3 : 100;
     list.push_back(s);
   }
   for (const std::uint64_t n : {10'000ull, 100'000ull, 1'000'000ull}) {
