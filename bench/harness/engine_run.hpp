@@ -188,7 +188,7 @@ nlohmann::json run_engine_scenario(Store& store, const scenario& s, const run_co
   bool finished = false;
   double seconds = 0, cpu = 0;
   std::uint64_t rss_pending = 0;
-  std::uint64_t last_settled = 0;
+  std::uint64_t last_moved = 0;
   double last_progress_at = 0;
   bool stalled = false;
   constexpr double stall_seconds = 60;
@@ -205,8 +205,9 @@ nlohmann::json run_engine_scenario(Store& store, const scenario& s, const run_co
     if constexpr (!blocking)
       while (const auto index = next_to_publish()) publish_one(*index);
     // A run that stops progressing (a receiver gone, a store failing) ends as such.
-    if (settled() != last_settled) {
-      last_settled = settled();
+    // (Publishing counts: a large fan-out can take a while to enqueue.)
+    if (const std::uint64_t moved = settled() + requested.load(); moved != last_moved) {
+      last_moved = moved;
       last_progress_at = elapsed();
     } else if (elapsed() - last_progress_at > stall_seconds) {
       stalled = true;
@@ -263,7 +264,7 @@ nlohmann::json run_engine_scenario(Store& store, const scenario& s, const run_co
   r["bodies_encoded"] = encoded;
   r["bodies_per_event"] = m.published.load() ? static_cast<double>(encoded) / static_cast<double>(m.published.load()) : 0.0;
   r["wheel_pending"] = m.wheel_pending.load();
-  if (s.pending) {
+  if (s.pending && counted > 0) {
     // Everything the process holds for them: store rows (event, delivery, attempt),
     // the engine's wheel entries; minus the bodies, one per event.
     const double per = counted > 0 ? (static_cast<double>(rss_pending) - static_cast<double>(rss_before)) / counted : 0.0;

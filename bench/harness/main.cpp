@@ -264,7 +264,8 @@ void print_table(const json& results) {
 
 const json* find(const json& results, const std::string& name) {
   for (const auto& r : results)
-    if (r.value("name", "") == name && !r.contains("error")) return &r;
+    // An incomplete run's figures say nothing about a target.
+    if (r.value("name", "") == name && !r.contains("error") && r.value("complete", false)) return &r;
   return nullptr;
 }
 
