@@ -7,7 +7,9 @@
 #include "receiver.hpp"
 #include "scenario.hpp"
 
-#include <webhookd/encoding/body.hpp>
+#include "../sender/bench_common.hpp"
+#include "../sender/padded_event.hpp"
+
 #include <webhookd/encoding/counters.hpp>
 #include <webhookd/engine/engine.hpp>
 #include <webhookd/http/address_guard.hpp>
@@ -36,8 +38,6 @@ struct run_context {
   std::string http_base;    ///< e.g. http://127.0.0.1:1234 (no trailing slash)
   std::string https_base;
   std::string ca_file;      ///< trusted by every sender
-  bool own_receiver = true; ///< the harness receiver (stats and latency available)
-  unsigned short stats_port = 0;
   std::string work_dir;     ///< scratch space (the SQLite file)
   std::string postgres_conninfo;
   std::size_t backlog = 0;  ///< deliveries kept published ahead; 0: the store's default
@@ -45,24 +45,11 @@ struct run_context {
   bool progress = true;     ///< stderr is a terminal (progress rewritten in place)
 };
 
-inline constexpr const char* harness_secret = "b3YGydKxao0CYEg4-2LM81rviT-vl2JzKyf_zlewRn0cpoHzh4mRLj5_Ty5neQta";
-inline constexpr const char* harness_base_url = "https://example.ilucca.net/lucca-api";
-
-/** The event every scenario publishes: `data` is `{"publishedAtNs":<n>,"note":"x…"}`,
-    padded so that the default body is about `body_size` bytes. */
+/** The event every scenario publishes: `data` is `{"publishedAtNs":<n>,"note":"x…"}`
+    (the receiver's latency clock), padded so that the default body is about
+    `body_size` bytes. */
 inline webhookd::model::event make_harness_event(std::size_t body_size) {
-  webhookd::model::event e;
-  e.topic = "bench.event";
-  e.occurred_at = webhookd::default_clock().now();
-  e.source = "https://example.ilucca.net";
-  e.data = nlohmann::json{{"publishedAtNs", monotonic_ns()}, {"note", ""}};
-  webhookd::model::event probe = e;
-  probe.id = std::string(webhookd::id_generator::length, '0');
-  probe.url = std::string(harness_base_url) + "/events/" + probe.id;
-  const std::size_t empty =
-      webhookd::encoding::encode_body(probe, webhookd::model::endpoint_content_type::default_).size();
-  if (body_size > empty) e.data["note"] = std::string(body_size - empty, 'x');
-  return e;
+  return bench::padded_event("bench.event", nlohmann::json{{"publishedAtNs", monotonic_ns()}}, body_size);
 }
 
 /// A local port nobody listens on (bound, then closed): attempts there fail at once.
@@ -87,12 +74,12 @@ nlohmann::json run_engine_scenario(Store& store, const scenario& s, const run_co
     webhookd::store::endpoint_record rec;
     model::webhook_endpoint& ep = rec.endpoint;
     ep.id = "ep_" + std::to_string(i);
-    ep.url = std::string(harness_base_url) + "/webhook-endpoints/" + ep.id;
+    ep.url = std::string(bench::base_url) + "/webhook-endpoints/" + ep.id;
     const bool gone = i < s.gone_endpoints;
     ep.webhook_url = base + "/" + (gone ? std::string("gone") : s.path) + "/" + std::to_string(i);
     ep.topics = {s.shared_topic ? "bench.event" : "bench.t" + std::to_string(i)};
     ep.status = model::endpoint_status::active;
-    ep.secret = harness_secret;
+    ep.secret = bench::secret;
     ep.created_at = ep.last_updated_at = now;
     if (!store.create_endpoint(rec)) throw std::runtime_error("create_endpoint " + ep.id);
   }
@@ -100,7 +87,7 @@ nlohmann::json run_engine_scenario(Store& store, const scenario& s, const run_co
   // --- engine --------------------------------------------------------------------
   asio::io_context io(1);
   engine::engine_options o;
-  o.base_url = harness_base_url;
+  o.base_url = bench::base_url;
   o.max_in_flight_per_endpoint = s.endpoints == 1 ? static_cast<std::size_t>(s.connections) : 3;
   o.http.max_connections_per_origin = static_cast<std::size_t>(s.connections);
   o.http.allowed_networks = {*webhookd::http::network::parse("127.0.0.0/8")};
@@ -194,14 +181,15 @@ nlohmann::json run_engine_scenario(Store& store, const scenario& s, const run_co
   constexpr double stall_seconds = 60;
 
   asio::steady_timer tick(io);
+  const auto finish = [&](bool stall) {
+    seconds = elapsed();
+    cpu = process_cpu_seconds() - cpu0;
+    rss_pending = resident_bytes();
+    stalled = stall;
+    finished = true;
+  };
   std::function<void(std::error_code)> feed = [&](std::error_code) {
-    if (done() || refused > 0) {
-      seconds = elapsed();
-      cpu = process_cpu_seconds() - cpu0;
-      rss_pending = resident_bytes();
-      finished = true;
-      return;
-    }
+    if (done() || refused > 0) return finish(false);
     if constexpr (!blocking)
       while (const auto index = next_to_publish()) publish_one(*index);
     // A run that stops progressing (a receiver gone, a store failing) ends as such.
@@ -210,15 +198,12 @@ nlohmann::json run_engine_scenario(Store& store, const scenario& s, const run_co
       last_moved = moved;
       last_progress_at = elapsed();
     } else if (elapsed() - last_progress_at > stall_seconds) {
-      stalled = true;
-      seconds = elapsed();
-      cpu = process_cpu_seconds() - cpu0;
-      finished = true;
-      return;
+      return finish(true);
     }
-    progress.update(settled(), target, elapsed(),
-                    "published " + std::to_string(m.published.load()) + ", in flight " +
-                        std::to_string(m.in_flight.load()) + ", retried " + std::to_string(m.retried.load()));
+    progress.update(settled(), target, elapsed(), [&] {
+      return "published " + std::to_string(m.published.load()) + ", in flight " +
+             std::to_string(m.in_flight.load()) + ", retried " + std::to_string(m.retried.load());
+    });
     tick.expires_after(1ms);
     tick.async_wait(feed);
   };

@@ -344,7 +344,6 @@ int main(int argc, char** argv) {
       ctx.ca_file = work + "/ca.pem";
     } else {
       // An external receiver answers every path as it likes: no latency, no mix.
-      ctx.own_receiver = false;
       ctx.http_base = ctx.https_base = opt.receiver_url;
       ctx.ca_file = opt.ca_file;
       std::erase_if(scenarios, [](const auto& s) { return s.path != "ok"; });

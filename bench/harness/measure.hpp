@@ -84,13 +84,15 @@ class progress_line {
 public:
   progress_line(std::string name, bool terminal) : name_(std::move(name)), terminal_(terminal) {}
 
-  /// Call often; prints at most twice a second (terminal) or every five seconds.
-  void update(std::uint64_t done, std::uint64_t total, double seconds, const std::string& detail = {}) {
+  /// Call often; prints at most twice a second (terminal) or every five seconds,
+  /// with what `detail()` returns (only called when the line is printed).
+  template <class Detail>
+  void update(std::uint64_t done, std::uint64_t total, double seconds, Detail&& detail) {
     if (seconds < next_) return;
     next_ = seconds + (terminal_ ? 0.5 : 5.0);
     std::fprintf(stderr, "%s  %-16s %10llu / %-10llu %9.0f/s %6.1f s %s%s", terminal_ ? "\r" : "", name_.c_str(),
                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                 seconds > 0 ? static_cast<double>(done) / seconds : 0.0, seconds, detail.c_str(),
+                 seconds > 0 ? static_cast<double>(done) / seconds : 0.0, seconds, std::string(detail()).c_str(),
                  terminal_ ? " " : "\n");
     std::fflush(stderr);
     shown_ = true;

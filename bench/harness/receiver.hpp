@@ -236,13 +236,10 @@ public:
   const receiver_ports& ports() const noexcept { return ports_; }
 
   /// GET /__stats over plain HTTP (one short-lived connection); `reset` clears them.
-  nlohmann::json stats(bool reset) const { return fetch_stats("127.0.0.1", ports_.http, reset); }
-
-  /// The same, from any process (the scenario children use it).
-  static nlohmann::json fetch_stats(const std::string& host, unsigned short port, bool reset) {
+  nlohmann::json stats(bool reset) const {
     asio::io_context io;
     asio::ip::tcp::socket s(io);
-    s.connect({asio::ip::make_address(host), port});
+    s.connect({asio::ip::make_address("127.0.0.1"), ports_.http});
     const std::string req = std::string("GET /__stats") + (reset ? "?reset=1" : "") +
                             " HTTP/1.1\r\nHost: receiver\r\nConnection: close\r\n\r\n";
     asio::write(s, asio::buffer(req));

@@ -16,6 +16,7 @@
 #include <webhookd/store/memory_store.hpp>
 
 #include "bench_common.hpp"
+#include "padded_event.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
@@ -34,26 +35,8 @@ namespace engine = webhookd::engine;
 namespace model = webhookd::model;
 namespace store = webhookd::store;
 
-constexpr const char* base_url = "https://example.ilucca.net/lucca-api";
+constexpr const char* base_url = bench::base_url;
 constexpr const char* topic = "employee.created";
-
-// An event whose default body (what the endpoint receives) is `body_size` bytes,
-// padded in `data.note` like bench::make_event. Ids have a fixed length, so every
-// published copy has the same body size.
-model::event make_event(std::size_t body_size) {
-  model::event e;
-  e.topic = topic;
-  e.occurred_at = webhookd::default_clock().now();
-  e.source = "https://example.ilucca.net";
-  e.data = nlohmann::json{{"note", ""}};
-  model::event probe = e;
-  probe.id = std::string(webhookd::id_generator::length, '0');
-  probe.url = std::string(base_url) + "/events/" + probe.id;
-  const std::size_t empty =
-      webhookd::encoding::encode_body(probe, model::endpoint_content_type::default_).size();
-  if (body_size > empty) e.data["note"] = std::string(body_size - empty, 'x');
-  return e;
-}
 
 void add_endpoint(store::memory_store& s, const std::string& url) {
   model::webhook_endpoint ep;
@@ -123,7 +106,7 @@ int main(int argc, char** argv) {
   engine::engine<store::memory_store> e(io.get_executor(), deliveries, o);
   const engine::metrics& m = e.metrics();
 
-  const model::event event = make_event(a.body_size);
+  const model::event event = bench::padded_event(topic, nlohmann::json::object(), a.body_size);
   unsigned long long refused = 0;
   const auto publish = [&](unsigned long long count) {
     for (unsigned long long i = 0; i < count; ++i)

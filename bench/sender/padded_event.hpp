@@ -1,0 +1,41 @@
+// The event the engine benchmarks publish: its default body (what the endpoint
+// receives) padded in `data.note` to about a given size, like bench::make_event's
+// body for the raw senders. Ids have a fixed length, so every published copy has the
+// same body size.
+#ifndef WEBHOOKD_BENCH_SENDER_PADDED_EVENT_HPP
+#define WEBHOOKD_BENCH_SENDER_PADDED_EVENT_HPP
+
+#include <webhookd/core/clock.hpp>
+#include <webhookd/core/id.hpp>
+#include <webhookd/encoding/body.hpp>
+#include <webhookd/model/event.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace bench {
+
+/// The `url` base of the benchmarks' resources.
+inline constexpr const char* base_url = "https://example.ilucca.net/lucca-api";
+
+/** An event of `topic` whose `data` is `data` plus a `note` of `x`s, so that its
+    default body is `body_size` bytes (or as small as it can be). */
+inline webhookd::model::event padded_event(std::string topic, nlohmann::json data, std::size_t body_size) {
+  webhookd::model::event e;
+  e.topic = std::move(topic);
+  e.occurred_at = webhookd::default_clock().now();
+  e.source = "https://example.ilucca.net";
+  e.data = std::move(data);
+  e.data["note"] = "";
+  webhookd::model::event probe = e;
+  probe.id = std::string(webhookd::id_generator::length, '0');
+  probe.url = std::string(base_url) + "/events/" + probe.id;
+  const std::size_t empty =
+      webhookd::encoding::encode_body(probe, webhookd::model::endpoint_content_type::default_).size();
+  if (body_size > empty) e.data["note"] = std::string(body_size - empty, 'x');
+  return e;
+}
+
+} // namespace bench
+
+#endif // WEBHOOKD_BENCH_SENDER_PADDED_EVENT_HPP
