@@ -166,6 +166,28 @@ TEST(engine_flow, attempts_in_flight_per_endpoint_are_capped) {
   EXPECT_EQ(t.srv.max_active(), 3u);
 }
 
+// Many endpoints behind one origin: the per-endpoint limits alone would put 60
+// attempts on the wire; `max_held` stops claiming at 4 held deliveries.
+TEST(engine_flow, deliveries_held_by_the_engine_are_capped) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back("ep" + std::to_string(100 + i));
+  receiver_setup<> t(
+      [](const test::received_request&) {
+        auto r = test::respond(200);
+        r.delay = 20ms;
+        return r;
+      },
+      ids);
+  auto options = test_options();
+  options.max_in_flight_per_endpoint = 3;
+  options.http.max_connections_per_origin = 64;
+  options.max_held = 4;
+  auto& e = t.start(options);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(e.publish(employee_created()).has_value());
+  ASSERT_TRUE(t.run_until_delivered(200));
+  EXPECT_EQ(t.srv.max_active(), 4u);
+}
+
 TEST(engine_flow, overloaded_receiver_gets_less_concurrency) {
   int calls = 0;
   receiver_setup<> t([&](const test::received_request&) {

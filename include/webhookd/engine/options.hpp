@@ -87,6 +87,11 @@ struct engine_options {
   std::chrono::milliseconds lease_duration{std::chrono::seconds{30}};
   /// Deliveries claimed per store round trip.
   std::size_t claim_batch = 64;
+  /// The most deliveries this engine holds at once: claimed and waiting for their
+  /// endpoint's turn, on the wire, or waiting to be recorded. Claims pause at this
+  /// many, so that work never piles up behind the connection pool with its leases
+  /// (and attempt deadlines) running while other processes could take it. 0: no bound.
+  std::size_t max_held = 1024;
   /// Threads of the pool that runs the calls of a blocking store
   /// (`store::is_blocking_store_v`); none is started for a non-blocking store.
   std::size_t store_threads = 2;

@@ -72,7 +72,8 @@ public:
     if (endpoints_.contains(record.endpoint.id)) return fail(store_errc::duplicate_id);
     endpoint_record stored = record;
     stored.version = 1;
-    endpoints_.emplace(stored.endpoint.id, stored);
+    const auto it = endpoints_.emplace(stored.endpoint.id, stored).first;
+    index_topics(it->first, it->second.endpoint.topics);
     return stored;
   }
 
@@ -100,7 +101,9 @@ public:
     if (version != any_version && version != r.version) return fail(store_errc::version_mismatch);
     const auto old_status = r.endpoint.status;
     model::webhook_endpoint& e = r.endpoint;
+    unindex_topics(it->first, e.topics);
     detail::apply_endpoint_update(e, endpoint, now);
+    index_topics(it->first, e.topics);
     ++r.version;
     apply_status_change(e.id, old_status, e.status, now);
     return r;
@@ -153,16 +156,42 @@ public:
       }
       pending_.erase(p);
     }
+    unindex_topics(it->first, it->second.endpoint.topics);
     endpoints_.erase(it);
     return {};
   }
 
   /// The endpoints that are not inactive and subscribe to `topic`, in id order.
+  ///
+  /// Looks up the few patterns that can match `topic` (`*`, the topic itself, and
+  /// `a.*`, `a.b.*`... for each of its dotted prefixes) in the subscription index,
+  /// so a publish costs the same with ten endpoints or a hundred thousand.
   result<std::vector<endpoint_record>> endpoints_for_topic(std::string_view topic) const {
     std::shared_lock lock(mutex_);
+    std::vector<std::string_view> candidates;
+    const auto add = [&](std::string_view pattern) {
+      if (const auto it = subscribers_.find(pattern); it != subscribers_.end())
+        candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+    };
+    add(model::all_topics);
+    add(topic);
+    std::string prefix_pattern;
+    for (std::size_t dot = topic.find('.'); dot != std::string_view::npos;
+         dot = topic.find('.', dot + 1)) {
+      prefix_pattern.assign(topic.substr(0, dot + 1));
+      prefix_pattern += '*';
+      add(prefix_pattern);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
     std::vector<endpoint_record> out;
-    for (const auto& [id, r] : endpoints_) {
+    out.reserve(candidates.size());
+    for (const std::string_view id : candidates) {
+      const endpoint_record& r = endpoints_.find(id)->second;
       if (r.endpoint.status == model::endpoint_status::inactive) continue;
+      // The index finds candidates; the rule itself decides (edge cases such as a
+      // topic ending with '.').
       const auto& topics = r.endpoint.topics;
       if (std::any_of(topics.begin(), topics.end(),
                       [&](const std::string& p) { return model::topic_matches(p, topic); }))
@@ -611,6 +640,24 @@ private:
     return out;
   }
 
+  // `id` is the key of the endpoint's node in `endpoints_`, which outlives its entries.
+  void index_topics(std::string_view id, const std::vector<std::string>& topics) {
+    for (const std::string& pattern : topics) {
+      auto it = subscribers_.find(pattern);
+      if (it == subscribers_.end()) it = subscribers_.emplace(pattern, id_views{}).first;
+      it->second.insert(id);
+    }
+  }
+
+  void unindex_topics(std::string_view id, const std::vector<std::string>& topics) {
+    for (const std::string& pattern : topics) {
+      const auto it = subscribers_.find(pattern);
+      if (it == subscribers_.end()) continue;
+      it->second.erase(id);
+      if (it->second.empty()) subscribers_.erase(it);
+    }
+  }
+
   // Every row with a lease, live or expired, is in `leased_` under its endpoint, so
   // per-endpoint limits count a handful of rows instead of every pending delivery.
   void grant(delivery_row& row, const lease& l) {
@@ -749,6 +796,8 @@ private:
   id_map<std::set<delivery_row*>> leased_;
   // Undelivered deliveries of each endpoint, by id (creation order).
   id_map<id_views> pending_;
+  // Endpoint ids (keys of `endpoints_`) by each topic pattern they subscribe to.
+  id_map<id_views> subscribers_;
   // Deliveries of each event (keys: `events_`'s), attempts of each delivery (keys:
   // `deliveries_`'s).
   std::map<std::string_view, id_views> event_deliveries_;

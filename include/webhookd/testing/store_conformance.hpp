@@ -385,6 +385,34 @@ TYPED_TEST_P(delivery_store_conformance, finds_the_endpoints_of_a_topic) {
             (std::vector<std::string>{wildcard, all, other}));
 }
 
+// Subscriptions follow the endpoint: a wildcard covers every deeper topic, an update
+// of `topics` changes what matches at once, and a deleted endpoint matches nothing.
+TYPED_TEST_P(delivery_store_conformance, topic_matches_follow_updates_and_deletes) {
+  auto& s = this->store();
+  const auto deep = this->next_id(), exact = this->next_id();
+  ASSERT_TRUE(s.create_endpoint(this->make_endpoint(deep, {"employee.*"})));
+  ASSERT_TRUE(s.create_endpoint(this->make_endpoint(exact, {"employee.contract.created"})));
+  EXPECT_EQ(this->ids_of(*s.endpoints_for_topic("employee.contract.created")),
+            (std::vector<std::string>{deep, exact}));
+  EXPECT_EQ(this->ids_of(*s.endpoints_for_topic("employee.created")),
+            (std::vector<std::string>{deep}));
+  EXPECT_TRUE(s.endpoints_for_topic("employees.created")->empty()); // not a dotted prefix
+
+  model::webhook_endpoint patch = s.get_endpoint(deep)->endpoint;
+  patch.topics = {"leave.*", "employee.updated"};
+  ASSERT_TRUE(s.update_endpoint(patch, any_version, this->now()));
+  EXPECT_TRUE(s.endpoints_for_topic("employee.created")->empty());
+  EXPECT_EQ(this->ids_of(*s.endpoints_for_topic("employee.updated")),
+            (std::vector<std::string>{deep}));
+  EXPECT_EQ(this->ids_of(*s.endpoints_for_topic("leave.request.approved")),
+            (std::vector<std::string>{deep}));
+
+  ASSERT_TRUE(s.delete_endpoint(deep, any_version, this->now()));
+  EXPECT_TRUE(s.endpoints_for_topic("leave.request.approved")->empty());
+  EXPECT_EQ(this->ids_of(*s.endpoints_for_topic("employee.contract.created")),
+            (std::vector<std::string>{exact}));
+}
+
 TYPED_TEST_P(delivery_store_conformance, lists_and_counts_endpoints_by_status) {
   using es = model::endpoint_status;
   std::vector<std::string> active, others;
@@ -1291,6 +1319,7 @@ REGISTER_TYPED_TEST_SUITE_P(delivery_store_conformance,
                             models_the_delivery_store_concept,
                             creates_and_gets_endpoints,
                             updates_endpoints_under_a_version_check,
+                            topic_matches_follow_updates_and_deletes,
                             rotates_secrets_keeping_the_previous_one,
                             deleting_an_endpoint_fails_its_pending_deliveries,
                             finds_the_endpoints_of_a_topic,

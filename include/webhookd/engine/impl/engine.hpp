@@ -500,11 +500,21 @@ private:
       pump_again_ = true;
       return;
     }
+    // Claims stop while the engine holds `max_held` deliveries (waiting for their
+    // endpoint, on the wire, or waiting to be recorded): more would only queue
+    // behind the connection pool with their leases running. A completion pumps again.
+    const std::size_t held = held_deliveries();
+    if (options_.max_held > 0 && held >= options_.max_held) {
+      arm();
+      return;
+    }
     claiming_ = true;
     pump_again_ = false;
     store::claim_request req;
     req.now = options_.clock->now();
-    req.max = options_.claim_batch;
+    req.max = options_.max_held > 0 ? std::min(options_.claim_batch, options_.max_held - held)
+                                    : options_.claim_batch;
+    claim_max_ = req.max;
     req.owner = options_.owner;
     req.lease_duration = options_.lease_duration;
     req.max_in_flight_per_endpoint = options_.max_in_flight_per_endpoint;
@@ -514,6 +524,12 @@ private:
                    result<std::vector<store::claimed_delivery>> claimed) {
                  self->on_claimed(std::move(claimed));
                });
+  }
+
+  std::size_t held_deliveries() const noexcept {
+    return in_flight_ + static_cast<std::size_t>(std::max<std::int64_t>(
+                            0, metrics_.waiting.load(std::memory_order_relaxed))) +
+           pending_.outcomes.size() + recorded_.outcomes.size();
   }
 
   void on_claimed(result<std::vector<store::claimed_delivery>> claimed) {
@@ -528,7 +544,7 @@ private:
       arm();
       return;
     }
-    const bool full = claimed->size() >= options_.claim_batch;
+    const bool full = claimed->size() >= claim_max_;
     for (store::claimed_delivery& cd : *claimed) admit(std::move(cd));
     sweep();
     if (full || pump_again_) {
@@ -668,7 +684,7 @@ private:
     if (it != contexts_.end() && it->second.version == rec.version &&
         it->second.secret == ep.secret && !(it->second.remake_at && now >= *it->second.remake_at))
       return it->second;
-    if (contexts_.size() > 4096) contexts_.clear(); // bounded; remade on demand
+    if (contexts_.size() > 16384) contexts_.clear(); // bounded; remade on demand
     endpoint_context c;
     c.version = rec.version;
     c.secret = ep.secret;
@@ -1064,6 +1080,7 @@ private:
   bool recording_ = false;
   bool flush_posted_ = false;
   std::size_t in_flight_ = 0;
+  std::size_t claim_max_ = 0; // `max` of the claim under way
   wake_schedule wakes_;
   std::optional<timestamp> armed_for_;
   timestamp next_store_look_{};
