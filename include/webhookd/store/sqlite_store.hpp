@@ -357,6 +357,10 @@ inline std::error_code sqlite_store::open_database() {
   auto c = sqlite::connection::open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                                     options_.busy_timeout);
   if (!c) return c.error();
+  // The writer's statements allocate small buffers (records, cursors) by the dozen
+  // per request; a larger lookaside serves them from the connection's own arena
+  // instead of malloc. Only possible before the first statement; failing is harmless.
+  (void)sqlite3_db_config(c->get(), SQLITE_DBCONFIG_LOOKASIDE, nullptr, 1200, 500);
   // Read the version before anything else: a file that is not a database, or one
   // from a newer webhookd, must be refused before a pragma writes to it (switching
   // to WAL rewrites the header).
@@ -641,13 +645,47 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
   // Checks that need no database, done before queueing (the order of the errors is
   // memory_store's: per delivery, id, then event, then endpoint, then state).
   if (request.event && request.event->id.empty()) return fail(store_errc::invalid_request);
-  // Encoded outside the writer: the batch's critical section stays SQL only.
+
+  // Everything that needs no database is done here, on the caller's thread: every
+  // write waits for the one writer thread, so its share of a request is kept to
+  // binding these bytes and stepping statements, and the result is built below,
+  // after the write.
+  const auto& deliveries = request.deliveries;
+  const std::size_t n = deliveries.size();
   const std::string resource = request.event ? sqlite::event_resource(*request.event) : std::string{};
   std::vector<std::optional<std::string>> extras;
-  extras.reserve(request.deliveries.size());
-  for (const auto& d : request.deliveries) extras.push_back(sqlite::delivery_extra(d));
+  extras.reserve(n);
+  for (const auto& d : deliveries) extras.push_back(sqlite::delivery_extra(d));
+  const std::string endpoint_ids =
+      sqlite::json_string_array(deliveries, [](const model::webhook_delivery& d) -> const std::string& {
+        return d.webhook_endpoint.id;
+      });
+  // Per delivery, what its checks found without the database, in memory_store's
+  // order: 0 fine, else the first error.
+  enum class early : unsigned char { fine, empty_id, repeated_id, foreign_event, bad_state };
+  std::vector<early> checks(n, early::fine);
+  {
+    std::set<std::string_view> ids;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& d = deliveries[i];
+      if (d.id.empty()) {
+        checks[i] = early::empty_id;
+      } else if (!ids.insert(d.id).second) {
+        checks[i] = early::repeated_id;
+      } else if (request.event && d.event.id != request.event->id) {
+        checks[i] = early::foreign_event;
+      } else if (d.status != model::delivery_status::undelivered || d.attempts_count != 0 ||
+                 !d.next_attempt_at) {
+        checks[i] = early::bad_state; // reported after the endpoint's check
+      }
+    }
+  }
+  // Written by the writer (each run overwrites them): each delivery's endpoint
+  // (0 unknown, 1 active, 2 not active) and whether the delivery is held.
+  std::vector<unsigned char> endpoint_state(n);
+  std::vector<unsigned char> held(n);
 
-  return write([&](sqlite::connection& c) -> result<enqueue_result> {
+  auto stored = write([&](sqlite::connection& c) -> result<enqueue_result> {
     // An idempotent replay: the first event and its deliveries, nothing stored.
     if (request.idempotency_key) {
       std::optional<std::string> event_id;
@@ -692,24 +730,24 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
       return fail(ec);
     };
 
-    std::map<std::string, model::endpoint_status, std::less<>> endpoint_statuses;
-    {
-      nlohmann::json ids = nlohmann::json::array();
-      for (const auto& d : request.deliveries) ids.push_back(d.webhook_endpoint.id);
+    std::fill(endpoint_state.begin(), endpoint_state.end(), 0);
+    if (n > 0) {
       if (const auto ec = sqlite::for_each_row(
               c,
               // json_each drives the join, so each id is one probe of the primary key
-              // (an IN (SELECT ...) would first build a temporary table of the ids).
-              "SELECT e.id, e.status FROM json_each(?) AS j CROSS JOIN endpoints AS e "
+              // (an IN (SELECT ...) would first build a temporary table of the ids);
+              // its key is the delivery's index.
+              "SELECT j.key, e.status FROM json_each(?) AS j CROSS JOIN endpoints AS e "
               "ON e.id = j.value",
               [&](const sqlite::statement& s) {
-                endpoint_statuses.emplace(s.string(0), sqlite::endpoint_status_of(s.text(1)));
+                const auto i = static_cast<std::size_t>(s.int64(0));
+                const bool active = sqlite::endpoint_status_of(s.text(1)) == model::endpoint_status::active;
+                if (i < n) endpoint_state[i] = active ? 1 : 2;
               },
-              ids.dump()))
+              endpoint_ids))
         return fail(ec);
     }
 
-    enqueue_result out;
     if (request.event) {
       if (const auto ec = sqlite::execute(
               c, "INSERT INTO events (id, topic, created_at, resource) VALUES (?, ?, ?, ?)",
@@ -723,30 +761,24 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
                 *request.idempotency_key, request.event->id, now + request.idempotency_window))
           return fail(ec);
       }
-      out.event = *request.event;
     }
 
-    std::set<std::string_view> batch_ids;
     std::set<std::string_view> known_events;
-    out.deliveries.reserve(request.deliveries.size());
-    for (std::size_t i = 0; i < request.deliveries.size(); ++i) {
-      const auto& d = request.deliveries[i];
-      if (d.id.empty()) return fail(store_errc::invalid_request);
-      if (!batch_ids.insert(d.id).second) return fail(store_errc::duplicate_id);
-      if (request.event) {
-        if (d.event.id != request.event->id) return fail(store_errc::invalid_request);
-      } else if (!known_events.contains(d.event.id)) {
+    const std::optional<timestamp> unscheduled;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& d = deliveries[i];
+      if (checks[i] == early::empty_id) return fail(store_errc::invalid_request);
+      if (checks[i] == early::repeated_id) return fail(store_errc::duplicate_id);
+      if (checks[i] == early::foreign_event) return fail(store_errc::invalid_request);
+      if (!request.event && !known_events.contains(d.event.id)) {
         auto ev = exists(c, "SELECT 1 FROM events WHERE id = ?", d.event.id);
         if (!ev) return fail(ev.error());
         if (!*ev) return fail(errc::not_found);
         known_events.insert(d.event.id);
       }
-      const auto status = endpoint_statuses.find(d.webhook_endpoint.id);
-      const bool hold = !request.ignore_endpoint_status &&
-                        (status == endpoint_statuses.end() ||
-                         status->second != model::endpoint_status::active);
-      std::optional<timestamp> next_attempt_at = d.next_attempt_at;
-      if (hold) next_attempt_at.reset();
+      const bool hold = !request.ignore_endpoint_status && endpoint_state[i] != 1;
+      held[i] = hold ? 1 : 0;
+      const std::optional<timestamp>& next_attempt_at = hold ? unscheduled : d.next_attempt_at;
       if (const auto ec = sqlite::execute(
               c,
               "INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts_count, "
@@ -755,15 +787,18 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
               d.id, d.event.id, d.webhook_endpoint.id, next_attempt_at,
               request.ignore_endpoint_status, now, extras[i]))
         return insert_failed(ec);
-      if (status == endpoint_statuses.end()) return fail(errc::not_found);
-      if (d.status != model::delivery_status::undelivered || d.attempts_count != 0 ||
-          !d.next_attempt_at)
-        return fail(store_errc::invalid_request);
-      out.deliveries.push_back(d);
-      out.deliveries.back().next_attempt_at = next_attempt_at;
+      if (endpoint_state[i] == 0) return fail(errc::not_found);
+      if (checks[i] == early::bad_state) return fail(store_errc::invalid_request);
     }
-    return out;
+    return enqueue_result{};
   });
+  if (!stored || stored->replayed) return stored;
+  enqueue_result out;
+  out.event = request.event;
+  out.deliveries = deliveries;
+  for (std::size_t i = 0; i < n; ++i)
+    if (held[i]) out.deliveries[i].next_attempt_at.reset();
+  return out;
 }
 
 // --- claims --------------------------------------------------------------------------------

@@ -16,6 +16,9 @@ namespace webhookd::store::sqlite {
 
 /** Runs `sql` (prepared once per connection) with `args` bound to ?1, ?2, ...
 
+    Text arguments are bound without a copy: they live until the call returns, and
+    the statement is reset (its bindings cleared) before that.
+
     @returns the SQLite error, or an empty code; rows, if any, are skipped.
 */
 template <class... Args>
@@ -23,7 +26,7 @@ std::error_code execute(connection& c, std::string_view sql, const Args&... args
   auto s = c.prepare(sql);
   if (!s) return s.error();
   statement_use use(**s);
-  use->bind_all(args...);
+  use->bind_all_borrowed(args...); // args outlive the use
   return use->exec();
 }
 
@@ -39,7 +42,7 @@ std::error_code for_each_row(connection& c, std::string_view sql, OnRow&& on_row
   auto s = c.prepare(sql);
   if (!s) return s.error();
   statement_use use(**s);
-  use->bind_all(args...);
+  use->bind_all_borrowed(args...); // args outlive the use
   for (;;) {
     const auto r = use->step();
     if (r.error) return r.error;

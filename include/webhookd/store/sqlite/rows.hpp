@@ -38,6 +38,36 @@ inline nlohmann::json parse_json(std::string_view text) {
 
 } // namespace detail
 
+/** A JSON array of the strings `get(item)` for each of `items`, bound as one
+    parameter for `json_each`. Ids are plain ASCII as a rule and are copied as they
+    are; any other string goes through the JSON library's escaping.
+*/
+template <class Range, class Get>
+std::string json_string_array(const Range& items, Get get) {
+  const auto plain = [](std::string_view v) {
+    for (const char ch : v) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (u < 0x20 || u >= 0x7f || ch == '"' || ch == '\\') return false;
+    }
+    return true;
+  };
+  std::string out = "[";
+  for (const auto& item : items) {
+    const std::string_view v = get(item);
+    if (out.size() > 1) out += ',';
+    if (plain(v)) {
+      out.append(1, '"').append(v).append(1, '"');
+    } else {
+      // Invalid UTF-8 becomes U+FFFD: no stored id has it (they were all written
+      // as JSON), so such an id matches nothing, as it should.
+      out += nlohmann::json(std::string(v)).dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
+    }
+  }
+  out += ']';
+  return out;
+}
+
 // --- statuses ---------------------------------------------------------------------
 
 inline model::endpoint_status endpoint_status_of(std::string_view text) {
