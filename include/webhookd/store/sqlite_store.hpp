@@ -340,7 +340,23 @@ private:
   static result<std::optional<model::webhook_delivery>> load_delivery(sqlite::connection& c,
                                                                       std::string_view id);
   static result<bool> exists(sqlite::connection& c, std::string_view sql, std::string_view id);
-  static result<record_result> record_one(sqlite::connection& c, const attempt_outcome& o);
+  // The endpoints one `record` call touches: each read once, its health updated in
+  // memory outcome by outcome, and written once at the end (a batch of outcomes
+  // mostly shares a few endpoints).
+  struct endpoint_healths {
+    struct entry {
+      model::endpoint_status status;
+      endpoint_health health;
+      bool changed = false;
+    };
+    std::map<std::string, std::optional<entry>, std::less<>> loaded;
+
+    // The endpoint's entry (null when there is no such endpoint).
+    result<entry*> get(sqlite::connection& c, const std::string& id);
+    std::error_code save(sqlite::connection& c);
+  };
+  static result<record_result> record_one(sqlite::connection& c, const attempt_outcome& o,
+                                          const std::string& resource, endpoint_healths& healths);
 
   std::string path_;
   sqlite_store_options options_;
@@ -979,8 +995,45 @@ inline result<std::optional<timestamp>> sqlite_store::next_due_at(timestamp now)
 
 // --- outcomes ------------------------------------------------------------------------------
 
+inline result<sqlite_store::endpoint_healths::entry*> sqlite_store::endpoint_healths::get(
+    sqlite::connection& c, const std::string& id) {
+  auto it = loaded.find(id);
+  if (it == loaded.end()) {
+    std::optional<entry> e;
+    if (const auto ec = sqlite::for_each_row(
+            c,
+            "SELECT status, consecutive_failed_deliveries, last_success_at, failing_since "
+            "FROM endpoints WHERE id = ?",
+            [&](const sqlite::statement& s) {
+              e = entry{sqlite::endpoint_status_of(s.text(0)),
+                        endpoint_health{s.int32(1), s.optional_time(2), s.optional_time(3)}};
+            },
+            id))
+      return fail(ec);
+    it = loaded.emplace(id, e).first;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
+inline std::error_code sqlite_store::endpoint_healths::save(sqlite::connection& c) {
+  for (const auto& [id, e] : loaded) {
+    if (!e || !e->changed) continue;
+    const endpoint_health& h = e->health;
+    if (const auto ec = sqlite::execute(
+            c,
+            "UPDATE endpoints SET consecutive_failed_deliveries = ?, last_success_at = ?, "
+            "failing_since = ? WHERE id = ?",
+            h.consecutive_failed_deliveries, h.last_success_at, h.failing_since, id))
+      return ec;
+  }
+  return {};
+}
+
+// `resource` is the attempt's JSON, encoded by the caller outside the writer.
 inline result<record_result> sqlite_store::record_one(sqlite::connection& c,
-                                                      const attempt_outcome& o) {
+                                                      const attempt_outcome& o,
+                                                      const std::string& resource,
+                                                      endpoint_healths& healths) {
   record_result r;
   const std::string& delivery_id = o.attempt.webhook_delivery.id;
   if (o.attempt.id.empty()) {
@@ -1004,31 +1057,12 @@ inline result<record_result> sqlite_store::record_one(sqlite::connection& c,
           delivery_id))
     return fail(ec);
 
-  struct endpoint_row {
-    model::endpoint_status status;
-    endpoint_health health;
-  };
-  auto load_health = [&](const std::string& endpoint_id) -> result<std::optional<endpoint_row>> {
-    std::optional<endpoint_row> e;
-    if (const auto ec = sqlite::for_each_row(
-            c,
-            "SELECT status, consecutive_failed_deliveries, last_success_at, failing_since "
-            "FROM endpoints WHERE id = ?",
-            [&](const sqlite::statement& s) {
-              e = endpoint_row{sqlite::endpoint_status_of(s.text(0)),
-                               endpoint_health{s.int32(1), s.optional_time(2), s.optional_time(3)}};
-            },
-            endpoint_id))
-      return fail(ec);
-    return e;
-  };
-
   auto seen = exists(c, "SELECT 1 FROM attempts WHERE id = ?", o.attempt.id);
   if (!seen) return fail(seen.error());
   if (*seen) {
     r.already_recorded = true;
     if (d) {
-      auto e = load_health(d->delivery.webhook_endpoint.id);
+      auto e = healths.get(c, d->delivery.webhook_endpoint.id);
       if (!e) return fail(e.error());
       if (*e) r.health = (*e)->health;
       r.delivery = std::move(d->delivery);
@@ -1048,13 +1082,12 @@ inline result<record_result> sqlite_store::record_one(sqlite::connection& c,
           c,
           "INSERT INTO attempts (id, delivery_id, is_successful, created_at, resource) "
           "VALUES (?, ?, ?, ?, ?)",
-          o.attempt.id, delivery_id, o.attempt.is_successful, o.attempt.created_at,
-          sqlite::attempt_resource(o.attempt)))
+          o.attempt.id, delivery_id, o.attempt.is_successful, o.attempt.created_at, resource))
     return fail(ec);
 
   model::webhook_delivery& delivery = d->delivery;
   const std::string& endpoint_id = delivery.webhook_endpoint.id;
-  auto e = load_health(endpoint_id);
+  auto e = healths.get(c, endpoint_id);
   if (!e) return fail(e.error());
   delivery.attempts_count += 1;
   delivery.status = o.status;
@@ -1074,15 +1107,9 @@ inline result<record_result> sqlite_store::record_one(sqlite::connection& c,
     return fail(ec);
 
   if (*e) {
-    endpoint_health& h = (*e)->health;
-    detail::apply_outcome_to_health(h, o);
-    if (const auto ec = sqlite::execute(
-            c,
-            "UPDATE endpoints SET consecutive_failed_deliveries = ?, last_success_at = ?, "
-            "failing_since = ? WHERE id = ?",
-            h.consecutive_failed_deliveries, h.last_success_at, h.failing_since, endpoint_id))
-      return fail(ec);
-    r.health = h;
+    detail::apply_outcome_to_health((*e)->health, o);
+    (*e)->changed = true;
+    r.health = (*e)->health;
   }
   r.delivery = std::move(delivery);
   return r;
@@ -1091,14 +1118,24 @@ inline result<record_result> sqlite_store::record_one(sqlite::connection& c,
 inline result<std::vector<record_result>> sqlite_store::record(
     std::span<const attempt_outcome> outcomes, timestamp /*now*/) {
   if (outcomes.empty()) return std::vector<record_result>{};
+  // Encoded here, on the caller's thread, so that the writer only binds them.
+  std::vector<std::string> resources;
+  resources.reserve(outcomes.size());
+  try {
+    for (const auto& o : outcomes) resources.push_back(sqlite::attempt_resource(o.attempt));
+  } catch (...) {
+    return fail(sqlite::current_exception_error()); // as if thrown by the write
+  }
   return write([&](sqlite::connection& c) -> result<std::vector<record_result>> {
     std::vector<record_result> out;
     out.reserve(outcomes.size());
-    for (const auto& o : outcomes) {
-      auto r = record_one(c, o);
+    endpoint_healths healths; // afresh in every run of the request
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      auto r = record_one(c, outcomes[i], resources[i], healths);
       if (!r) return fail(r.error());
       out.push_back(std::move(*r));
     }
+    if (const auto ec = healths.save(c)) return fail(ec);
     return out;
   });
 }
