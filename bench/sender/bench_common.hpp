@@ -93,6 +93,9 @@ struct args {
   // `seconds`); undelivered events to keep published (0: its default).
   unsigned long long events = 0;
   std::size_t backlog = 0;
+  // Who calls publish(): the engine's own I/O thread ("loop", everything on one
+  // thread) or a thread of the host's ("host", as a server's request threads do).
+  std::string publisher = "loop";
 };
 
 inline args parse_args(int argc, char** argv) {
@@ -107,6 +110,7 @@ inline args parse_args(int argc, char** argv) {
     else if (k == "--body-size") a.body_size = static_cast<std::size_t>(std::atol(v.c_str()));
     else if (k == "--events") a.events = std::strtoull(v.c_str(), nullptr, 10);
     else if (k == "--backlog") a.backlog = static_cast<std::size_t>(std::atol(v.c_str()));
+    else if (k == "--publisher" && (v == "loop" || v == "host")) a.publisher = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       std::exit(2);

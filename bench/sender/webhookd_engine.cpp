@@ -3,7 +3,9 @@
 // endpoint, with up to N attempts in flight (N connections). Each delivery's body is
 // the encoded event, padded to the same size as the raw senders' body. Prints the
 // same report line as the raw senders: deliveries per second and CPU time per
-// delivery, publishing included (everything runs on one thread).
+// delivery, publishing included (everything runs on one thread; with `--publisher
+// host`, publish() is called from a second thread, as a host's request threads
+// would, and the CPU figure is still the whole process's).
 //
 // By default it keeps a backlog of published, undelivered events (`--backlog`,
 // default two claim batches plus two per connection), topped up every millisecond so
@@ -21,12 +23,14 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -107,7 +111,7 @@ int main(int argc, char** argv) {
   const engine::metrics& m = e.metrics();
 
   const model::event event = bench::padded_event(topic, nlohmann::json::object(), a.body_size);
-  unsigned long long refused = 0;
+  std::atomic<unsigned long long> refused{0};
   const auto publish = [&](unsigned long long count) {
     for (unsigned long long i = 0; i < count; ++i)
       if (!e.publish(event) && ++refused <= 5) std::fprintf(stderr, "publish refused\n");
@@ -147,13 +151,30 @@ int main(int argc, char** argv) {
     const std::uint64_t high =
         a.backlog > 0 ? a.backlog : 2 * o.claim_batch + 2 * static_cast<std::uint64_t>(a.connections);
     const std::uint64_t low = high / 2;
-    asio::steady_timer tick(io);
-    feed = [&](std::error_code) {
-      if (!measuring) return;
-      if (sampling) sampler.sample(m);
+    const auto top_up = [&] {
       const std::uint64_t done = m.delivered.load() + m.failed.load();
       const std::uint64_t backlog = m.published.load() - done;
       if (backlog < low) publish(high - backlog);
+    };
+    const bool host_publishes = a.publisher == "host";
+    std::atomic<bool> publishing{host_publishes};
+    std::thread host;
+    if (host_publishes) {
+      host = std::thread([&] {
+        while (publishing.load(std::memory_order_relaxed)) {
+          top_up();
+          std::this_thread::sleep_for(200us);
+        }
+      });
+    }
+    asio::steady_timer tick(io);
+    feed = [&](std::error_code) {
+      if (!measuring) {
+        publishing = false;
+        return;
+      }
+      if (sampling) sampler.sample(m);
+      if (!host_publishes) top_up();
       tick.expires_after(1ms);
       tick.async_wait(feed);
     };
@@ -170,6 +191,8 @@ int main(int argc, char** argv) {
       });
     });
     while (measuring) io.run_one();
+    publishing = false;
+    if (host.joinable()) host.join();
   }
 
   bool stopped = false;
