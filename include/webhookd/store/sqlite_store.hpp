@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -832,8 +833,29 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim
     std::map<std::string, std::string, std::less<>> fifo_head; // per endpoint: oldest undelivered
     std::error_code inner;
 
-    auto pick = [&](model::webhook_delivery d) -> bool {
-      const std::string& endpoint_id = d.webhook_endpoint.id;
+    // The live leases of every endpoint, in one walk of the lease index (counted
+    // here: a GROUP BY would lead SQLite to walk every pending delivery instead).
+    if (limited) {
+      if (const auto ec = sqlite::for_each_row(
+              c,
+              "SELECT endpoint_id FROM deliveries WHERE lease_owner IS NOT NULL AND "
+              "lease_until > ?1 AND status = 'undelivered'",
+              [&](const sqlite::statement& q) {
+                const std::string_view endpoint_id = q.text(0);
+                auto f = in_flight.find(endpoint_id);
+                if (f == in_flight.end()) f = in_flight.emplace(std::string(endpoint_id), 0).first;
+                ++f->second;
+              },
+              now))
+        return fail(ec);
+    }
+
+    // Whether the limits let this claim take delivery `id` of `endpoint_id` (counted
+    // if so). An endpoint found at its limit is added to `at_limit`. Sets `inner` when
+    // a query fails.
+    std::vector<std::string> at_limit;
+    bool at_limit_grew = false;
+    auto admit = [&](std::string_view id, std::string_view endpoint_id) -> bool {
       if (request.fifo) {
         auto h = fifo_head.find(endpoint_id);
         if (h == fifo_head.end()) {
@@ -844,35 +866,36 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim
               "ORDER BY id LIMIT 1",
               [&](const sqlite::statement& q) { head = q.string(0); }, endpoint_id);
           if (inner) return false;
-          h = fifo_head.emplace(endpoint_id, std::move(head)).first;
+          h = fifo_head.emplace(std::string(endpoint_id), std::move(head)).first;
         }
-        if (h->second != d.id) return true;
+        if (h->second != id) return false;
       }
       if (limited) {
         auto f = in_flight.find(endpoint_id);
-        if (f == in_flight.end()) {
-          std::int64_t n = 0;
-          inner = sqlite::for_each_row(
-              c,
-              "SELECT count(*) FROM deliveries WHERE endpoint_id = ? AND "
-              "status = 'undelivered' AND lease_until > ?",
-              [&](const sqlite::statement& q) { n = q.int64(0); }, endpoint_id, now);
-          if (inner) return false;
-          f = in_flight.emplace(endpoint_id, static_cast<std::size_t>(n)).first;
+        if (f == in_flight.end()) f = in_flight.emplace(std::string(endpoint_id), 0).first;
+        const auto is_full = [&](std::size_t n) {
+          return (request.fifo && n > 0) ||
+                 (request.max_in_flight_per_endpoint > 0 && n >= request.max_in_flight_per_endpoint);
+        };
+        if (is_full(f->second)) return false;
+        if (is_full(++f->second)) {
+          at_limit.push_back(f->first);
+          at_limit_grew = true;
         }
-        if (request.fifo && f->second > 0) return true;
-        if (request.max_in_flight_per_endpoint > 0 && f->second >= request.max_in_flight_per_endpoint)
-          return true;
-        ++f->second;
       }
-      picked.push_back(std::move(d));
-      return picked.size() < request.max;
+      return true;
     };
+    for (const auto& [endpoint_id, n] : in_flight)
+      if ((request.fifo && n > 0) ||
+          (request.max_in_flight_per_endpoint > 0 && n >= request.max_in_flight_per_endpoint))
+        at_limit.push_back(endpoint_id);
 
     // Claimable deliveries come from two places, merged in due order
     // (next_attempt_at, id): those under no lease (deliveries_claimable, read in
     // order and lazily), and those whose lease has expired (deliveries_lease_expiry;
-    // few: the leftovers of a crash or of an attempt that outlived its lease).
+    // few: the leftovers of a crash or of an attempt that outlived its lease). Rows
+    // under no lease are judged from the index alone (id, endpoint); only those taken
+    // are read in full, after the walk.
     std::vector<model::webhook_delivery> expired;
     if (const auto ec = sqlite::for_each_row(
             c,
@@ -881,39 +904,89 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim
             "next_attempt_at <= ?1 AND status = 'undelivered' ORDER BY next_attempt_at, id",
             [&](const sqlite::statement& s) { expired.push_back(sqlite::read_delivery(s)); }, now))
       return fail(ec);
-    auto before = [](const model::webhook_delivery& a, const model::webhook_delivery& b) {
-      return std::tie(*a.next_attempt_at, a.id) < std::tie(*b.next_attempt_at, b.id);
-    };
+    std::vector<std::string> taken_ids; // of rows under no lease, read in full below
+    std::size_t taken = 0;
     std::size_t next_expired = 0;
-    bool full = false; // `max` picked, or an inner query failed: stop
+    bool full = false; // `max` taken, or an inner query failed: stop
+    auto take_expired = [&] {
+      model::webhook_delivery& d = expired[next_expired++];
+      if (admit(d.id, d.webhook_endpoint.id)) {
+        picked.push_back(std::move(d));
+        ++taken;
+      }
+      full = inner || taken >= request.max;
+    };
+    // The walk's position, for the next pass: (next_attempt_at, id) of its last row.
+    std::int64_t after_at = std::numeric_limits<std::int64_t>::min();
+    std::string after_id;
+    std::size_t rows = 0; // of the current pass
     auto merge = [&](sqlite::statement& s) -> bool {
-      model::webhook_delivery d = sqlite::read_delivery(s);
-      while (!full && next_expired < expired.size() && before(expired[next_expired], d))
-        full = !pick(std::move(expired[next_expired++]));
-      if (!full) full = !pick(std::move(d));
+      ++rows;
+      const std::string_view id = s.text(0);
+      const timestamp due = s.time(2);
+      after_at = s.int64(2);
+      after_id.assign(id);
+      while (!full && next_expired < expired.size() &&
+             std::tie(*expired[next_expired].next_attempt_at, expired[next_expired].id) <
+                 std::tie(due, id))
+        take_expired();
+      if (full) return false;
+      if (admit(id, s.text(1))) {
+        taken_ids.emplace_back(id);
+        ++taken;
+      }
+      full = inner || taken >= request.max;
       return !full;
     };
-    // Without per-endpoint limits every due row is taken, so SQLite can stop at `max`.
     std::error_code ec;
-    if (limited) {
+    if (!limited) {
+      // Every due row is taken: SQLite stops at `max`.
       ec = sqlite::for_each_row(
           c,
-          "SELECT id, event_id, endpoint_id, status, attempts_count, next_attempt_at, extra "
-          "FROM deliveries WHERE next_attempt_at <= ?1 AND lease_owner IS NULL AND "
-          "status = 'undelivered' ORDER BY next_attempt_at, id",
-          merge, now);
-    } else {
-      ec = sqlite::for_each_row(
-          c,
-          "SELECT id, event_id, endpoint_id, status, attempts_count, next_attempt_at, extra "
-          "FROM deliveries WHERE next_attempt_at <= ?1 AND lease_owner IS NULL AND "
-          "status = 'undelivered' ORDER BY next_attempt_at, id LIMIT ?2",
+          "SELECT id, endpoint_id, next_attempt_at FROM deliveries "
+          "WHERE next_attempt_at <= ?1 AND lease_owner IS NULL AND status = 'undelivered' "
+          "ORDER BY next_attempt_at, id LIMIT ?2",
           merge, now, static_cast<std::int64_t>(request.max));
+    } else {
+      // With limits, the walk goes in passes of `max` rows that leave out the
+      // endpoints at their limit (inside SQLite, on the covering index): a backlog
+      // waiting behind a busy endpoint is stepped over there, never handed to this
+      // loop. A pass that met an endpoint reaching its limit ends early and the next
+      // one resumes after its last row without it.
+      const auto limit = static_cast<std::int64_t>(request.max);
+      for (;;) {
+        at_limit_grew = false;
+        rows = 0;
+        const std::string excluded = nlohmann::json(at_limit).dump();
+        ec = sqlite::for_each_row(
+            c,
+            "SELECT id, endpoint_id, next_attempt_at FROM deliveries "
+            "WHERE next_attempt_at <= ?1 AND lease_owner IS NULL AND status = 'undelivered' "
+            "AND (next_attempt_at, id) > (?2, ?3) "
+            "AND endpoint_id NOT IN (SELECT value FROM json_each(?4)) "
+            "ORDER BY next_attempt_at, id LIMIT ?5",
+            [&](sqlite::statement& s) { return merge(s) && !at_limit_grew; }, now, after_at,
+            after_id, excluded, limit);
+        if (ec || full || (!at_limit_grew && rows < static_cast<std::size_t>(limit))) break;
+      }
     }
     if (ec) return fail(ec);
     if (inner) return fail(inner);
-    while (!full && next_expired < expired.size())
-      full = !pick(std::move(expired[next_expired++]));
+    while (!full && next_expired < expired.size()) take_expired();
+    if (inner) return fail(inner);
+    for (const std::string& id : taken_ids) {
+      if (const auto e = sqlite::for_each_row(
+              c,
+              "SELECT id, event_id, endpoint_id, status, attempts_count, next_attempt_at, extra "
+              "FROM deliveries WHERE id = ?",
+              [&](const sqlite::statement& s) { picked.push_back(sqlite::read_delivery(s)); }, id))
+        return fail(e);
+    }
+    // Back in due order: the expired ones were merged in, the others appended.
+    std::sort(picked.begin(), picked.end(), [](const model::webhook_delivery& a,
+                                               const model::webhook_delivery& b) {
+      return std::tie(*a.next_attempt_at, a.id) < std::tie(*b.next_attempt_at, b.id);
+    });
     if (inner) return fail(inner);
 
     std::vector<claimed_delivery> out;

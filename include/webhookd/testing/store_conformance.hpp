@@ -892,6 +892,30 @@ TYPED_TEST_P(delivery_store_conformance, limits_deliveries_in_flight_per_endpoin
   EXPECT_EQ(third[0].delivery.webhook_endpoint.id, first[0].delivery.webhook_endpoint.id);
 }
 
+// Work due after a long backlog of an endpoint at its limit is still found, in due
+// order, however small the claim.
+TYPED_TEST_P(delivery_store_conformance, a_busy_endpoints_backlog_hides_no_other_work) {
+  const auto busy = this->add_endpoint();
+  const auto quiet = this->add_endpoint();
+  for (int i = 0; i < 20; ++i) this->publish({busy}, this->now());
+  this->clock_.advance(std::chrono::seconds{1});
+  const auto q1 = this->publish({quiet}, this->now());
+  const auto q2 = this->publish({quiet}, this->now());
+  claim_request limited;
+  limited.now = this->now();
+  limited.owner = "one";
+  limited.max_in_flight_per_endpoint = 3;
+  limited.max = 4;
+  auto first = *this->store().claim_due(limited);
+  ASSERT_EQ(first.size(), 4u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(first[i].delivery.webhook_endpoint.id, busy);
+  EXPECT_EQ(first[3].delivery.id, q1.delivery_ids[0]);
+  limited.max = 64;
+  auto second = *this->store().claim_due(limited);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].delivery.id, q2.delivery_ids[0]);
+}
+
 // --- history (requirement 10) -----------------------------------------------------------
 
 TYPED_TEST_P(delivery_store_conformance, filters_and_counts_deliveries) {
@@ -1342,6 +1366,7 @@ REGISTER_TYPED_TEST_SUITE_P(delivery_store_conformance,
                             a_retry_on_a_suspended_endpoint_is_held,
                             fifo_claims_only_the_oldest_delivery_of_an_endpoint,
                             limits_deliveries_in_flight_per_endpoint,
+                            a_busy_endpoints_backlog_hides_no_other_work,
                             filters_and_counts_deliveries,
                             filters_and_counts_attempts,
                             filters_and_counts_events_by_topic,
