@@ -660,13 +660,17 @@ private:
   // Forgets idle gates and bodies nobody holds, once the maps have grown.
   void sweep() {
     const timestamp now = options_.clock->now();
-    if (gates_.size() > 256 + in_flight_) {
+    // Each map is walked when it has doubled since its last walk left it, so the
+    // walks cost O(1) per entry added however many stay (a backlog of published
+    // events keeps its pins; endpoints with work waiting keep their gates).
+    if (gates_.size() >= sweep_gates_at_) {
       for (auto it = gates_.begin(); it != gates_.end();) {
         if (it->second.waiting.empty() && it->second.gate.at_rest(now)) it = gates_.erase(it);
         else ++it;
       }
+      sweep_gates_at_ = std::max<std::size_t>(256, 2 * gates_.size());
     }
-    if (bodies_.size() < 256 + 2 * in_flight_) return;
+    if (bodies_.size() < sweep_bodies_at_) return;
     for (auto it = bodies_.begin(); it != bodies_.end();) {
       cached_body& c = it->second;
       if ((c.pinned || c.unsent > 0) && now >= c.pinned_until) {
@@ -676,6 +680,7 @@ private:
       if (!c.pinned && c.unsent == 0 && c.weak.expired()) it = bodies_.erase(it);
       else ++it;
     }
+    sweep_bodies_at_ = std::max<std::size_t>(256, 2 * bodies_.size());
   }
 
   const endpoint_context& context_for(const store::endpoint_record& rec, timestamp now) {
@@ -830,7 +835,8 @@ private:
     p.endpoint_id = std::move(cd.delivery.webhook_endpoint.id); // == endpoint_id
     p.event_id = std::move(cd.delivery.event.id);
     p.action = plan.action;
-    p.reason = o.answered() ? "HTTP " + std::to_string(o.status) : o.reason();
+    // Only a failure is reported with its reason (operational events, suspension).
+    if (!success) p.reason = o.answered() ? "HTTP " + std::to_string(o.status) : o.reason();
     auto& a = out.attempt;
     a.id = ids_.next(sent_at);
     a.url = join_url(options_.base_url, "webhook-delivery-attempts", a.id);
@@ -843,7 +849,7 @@ private:
       a.response_status_code = o.status;
       if (!success) a.error_response_body = std::move(o.body); // SPEC.md Part 1 §7: non-2xx only
     } else {
-      a.error_response_body = p.reason;
+      a.error_response_body = p.reason; // unanswered: never a success
     }
     a.created_at = sent_at;
     out.lease = std::move(cd.lease);
@@ -1081,6 +1087,8 @@ private:
   bool flush_posted_ = false;
   std::size_t in_flight_ = 0;
   std::size_t claim_max_ = 0; // `max` of the claim under way
+  std::size_t sweep_gates_at_ = 256;  // sweep(): walk `gates_` at this size
+  std::size_t sweep_bodies_at_ = 256; // and `bodies_` at this one
   wake_schedule wakes_;
   std::optional<timestamp> armed_for_;
   timestamp next_store_look_{};
