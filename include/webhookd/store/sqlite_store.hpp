@@ -954,7 +954,36 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim
       // loop. A pass that met an endpoint reaching its limit ends early and the next
       // one resumes after its last row without it.
       const auto limit = static_cast<std::int64_t>(request.max);
+      // Whether an endpoint not at its limit has undelivered work at all: its
+      // endpoint ids come from the pending index in id order (a skip scan, one probe
+      // per endpoint, at most one more than are at their limit), so a pass that could
+      // only walk the backlog of busy endpoints is not run.
+      const auto others_have_work = [&]() -> result<bool> {
+        bool found = false;
+        const auto ec = sqlite::for_each_row(
+            c,
+            "WITH RECURSIVE e(id) AS ("
+            "  SELECT (SELECT endpoint_id FROM deliveries WHERE status = 'undelivered' "
+            "          ORDER BY endpoint_id LIMIT 1) "
+            "  UNION ALL "
+            "  SELECT (SELECT endpoint_id FROM deliveries WHERE status = 'undelivered' "
+            "          AND endpoint_id > e.id ORDER BY endpoint_id LIMIT 1) "
+            "  FROM e WHERE e.id IS NOT NULL) "
+            "SELECT id FROM e WHERE id IS NOT NULL LIMIT ?1",
+            [&](const sqlite::statement& q) {
+              found = std::find(at_limit.begin(), at_limit.end(), q.text(0)) == at_limit.end();
+              return !found;
+            },
+            static_cast<std::int64_t>(at_limit.size() + 1));
+        if (ec) return unexpected(ec);
+        return found;
+      };
       for (;;) {
+        if (!at_limit.empty()) {
+          const auto more = others_have_work();
+          if (!more) return fail(more.error());
+          if (!*more) break;
+        }
         at_limit_grew = false;
         rows = 0;
         const std::string excluded = nlohmann::json(at_limit).dump();
