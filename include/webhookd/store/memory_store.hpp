@@ -668,11 +668,7 @@ private:
 
   // `id` is the key of the endpoint's node in `endpoints_`, which outlives its entries.
   void index_topics(std::string_view id, const std::vector<std::string>& topics) {
-    for (const std::string& pattern : topics) {
-      auto it = subscribers_.find(pattern);
-      if (it == subscribers_.end()) it = subscribers_.emplace(pattern, id_views{}).first;
-      it->second.insert(id);
-    }
+    for (const std::string& pattern : topics) subscribers_[pattern].insert(id);
   }
 
   void unindex_topics(std::string_view id, const std::vector<std::string>& topics) {

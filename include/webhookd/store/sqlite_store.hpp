@@ -855,6 +855,11 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim
     // a query fails.
     std::vector<std::string> at_limit;
     bool at_limit_grew = false;
+    const auto is_full = [&](std::size_t in_flight_now) {
+      return (request.fifo && in_flight_now > 0) ||
+             (request.max_in_flight_per_endpoint > 0 &&
+              in_flight_now >= request.max_in_flight_per_endpoint);
+    };
     auto admit = [&](std::string_view id, std::string_view endpoint_id) -> bool {
       if (request.fifo) {
         auto h = fifo_head.find(endpoint_id);
@@ -873,10 +878,6 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim
       if (limited) {
         auto f = in_flight.find(endpoint_id);
         if (f == in_flight.end()) f = in_flight.emplace(std::string(endpoint_id), 0).first;
-        const auto is_full = [&](std::size_t n) {
-          return (request.fifo && n > 0) ||
-                 (request.max_in_flight_per_endpoint > 0 && n >= request.max_in_flight_per_endpoint);
-        };
         if (is_full(f->second)) return false;
         if (is_full(++f->second)) {
           at_limit.push_back(f->first);
@@ -886,9 +887,7 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim
       return true;
     };
     for (const auto& [endpoint_id, n] : in_flight)
-      if ((request.fifo && n > 0) ||
-          (request.max_in_flight_per_endpoint > 0 && n >= request.max_in_flight_per_endpoint))
-        at_limit.push_back(endpoint_id);
+      if (is_full(n)) at_limit.push_back(endpoint_id);
 
     // Claimable deliveries come from two places, merged in due order
     // (next_attempt_at, id): those under no lease (deliveries_claimable, read in
