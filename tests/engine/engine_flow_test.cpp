@@ -188,6 +188,31 @@ TEST(engine_flow, deliveries_held_by_the_engine_are_capped) {
   EXPECT_EQ(t.srv.max_active(), 4u);
 }
 
+// Twenty endpoints behind one origin that allows two connections, and a receiver
+// that takes 150 ms per request: the last attempts wait ~1.4 s for a connection.
+// Only the receiver's time counts against the 600 ms attempt deadline, so every
+// delivery succeeds on its first attempt instead of timing out in the queue.
+TEST(engine_flow, time_queued_for_a_connection_is_not_an_attempt_timeout) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back("ep" + std::to_string(100 + i));
+  receiver_setup<> t(
+      [](const test::received_request&) {
+        auto r = test::respond(200);
+        r.delay = 150ms;
+        return r;
+      },
+      ids);
+  auto options = test_options();
+  options.http.max_connections_per_origin = 2;
+  options.attempt_timeout = 600ms;
+  auto& e = t.start(options);
+  ASSERT_TRUE(e.publish(employee_created()).has_value());
+  ASSERT_TRUE(t.run_until_delivered(20));
+  EXPECT_EQ(e.metrics().attempts.load(), 20u);
+  EXPECT_EQ(e.metrics().retried.load(), 0u);
+  EXPECT_EQ(t.srv.max_active(), 2u);
+}
+
 TEST(engine_flow, overloaded_receiver_gets_less_concurrency) {
   int calls = 0;
   receiver_setup<> t([&](const test::received_request&) {

@@ -82,6 +82,10 @@ struct engine_options {
   /// Attempts per second per endpoint (token bucket); off by default.
   webhookd::engine::rate_limit rate_limit;
   /// Deadline of one attempt, connect to last byte (§6); overrides `http.timeout`.
+  /// It starts when the attempt has a connection: waiting behind other attempts to
+  /// the same origin does not count. That wait is bounded so that an attempt still
+  /// has `attempt_timeout` left on its lease when it starts (the client's
+  /// `queue_timeout` is `lease_duration - attempt_timeout` unless `http` sets one).
   std::chrono::milliseconds attempt_timeout{3'000};
   /// How long a claim is leased; must exceed `attempt_timeout` comfortably.
   std::chrono::milliseconds lease_duration{std::chrono::seconds{30}};

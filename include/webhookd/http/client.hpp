@@ -30,8 +30,15 @@ namespace webhookd::http {
 /// Settings of a `client`. The defaults are SPEC.md Part 1's.
 struct client_options {
   /// One deadline per attempt covering resolve, connect, TLS, write and the whole
-  /// answer (SPEC.md Part 1 §6).
+  /// answer (SPEC.md Part 1 §6). It starts once the send has a connection (or a
+  /// free slot to open one): time spent queued behind this client's other sends to
+  /// the origin is not the receiver's, and does not count.
   std::chrono::milliseconds timeout{3'000};
+  /// How long a send may wait for a connection to its origin when all
+  /// `max_connections_per_origin` are busy; past it the send fails with
+  /// `errc::timeout` without having been sent. Zero: no limit (each busy connection
+  /// frees up within `timeout`, so the queue always moves).
+  std::chrono::milliseconds queue_timeout{0};
   /// Bytes of an answer's body kept in the outcome (SPEC.md Part 1 §7).
   std::size_t body_cap = 4096;
   /// Body bytes beyond the cap read and discarded to keep a connection alive; past
@@ -91,8 +98,10 @@ class client_state;
     byte of it was accepted, the request goes out once more on a new connection;
     otherwise it is never repeated (a POST may have been processed).
 
-    A deadline of `timeout` covers steps 2 to 4. `stop()` ends every send in progress
-    with `errc::cancelled`.
+    A deadline of `timeout` covers steps 2 to 4 from the moment the send has a
+    connection or a slot to open one; the wait for one, at the cap, is bounded by
+    `queue_timeout` instead. `stop()` ends every send in progress with
+    `errc::cancelled`.
 
     The client starts no threads (but see `resolver` about name lookups). All its
     handlers run on the executor it was given; give it a strand when the

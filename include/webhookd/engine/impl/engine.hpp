@@ -405,6 +405,11 @@ private:
   static http::client_options client_options_of(const engine_options& o) {
     http::client_options c = o.http;
     c.timeout = o.attempt_timeout;
+    // An attempt that starts later than this could outlive its lease, and another
+    // process could claim and send the same delivery meanwhile.
+    if (c.queue_timeout.count() == 0 && o.lease_duration > o.attempt_timeout)
+      c.queue_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.lease_duration -
+                                                                              o.attempt_timeout);
     return c;
   }
 

@@ -14,6 +14,8 @@
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
 #include <asio/steady_timer.hpp>
+
+#include <cstdint>
 #include <openssl/x509.h>
 
 #include <string>
@@ -123,10 +125,6 @@ public:
       return fail(make_error_code(errc::scheme_not_allowed), "plain http:// is not allowed");
     req_.seal();
     pool_ = &st_->pools.get(req_.origin());
-    deadline_.expires_at(started_ + st_->options.timeout);
-    deadline_.async_wait([self = shared_from_this()](const std::error_code& ec) {
-      if (!ec) self->abort(make_error_code(errc::timeout));
-    });
     acquire();
     initiating_ = false;
   }
@@ -138,9 +136,11 @@ public:
     aborted_ = true;
     abort_ec_ = ec;
     switch (phase_) {
-    case phase::waiting:
+    case phase::waiting: {
+      const auto self = std::move(queued_self_); // alive until fail() has completed
       pool_->cancel_wait(*this);
       return fail(ec);
+    }
     case phase::turn_pending:
     case phase::resolving:
       return fail(ec);
@@ -157,7 +157,9 @@ public:
   }
 
   void on_pool_turn(std::unique_ptr<connection> c) override {
+    const auto self = std::move(queued_self_);
     has_slot_ = true;
+    arm_attempt_deadline();
     conn_ = std::move(c);
     conn_clean_ = conn_ != nullptr;
     reused_ = conn_ != nullptr;
@@ -187,14 +189,41 @@ private:
     if (auto c = pool_->take_idle(clock_type::now())) {
       conn_ = std::move(c);
       has_slot_ = reused_ = true;
+      arm_attempt_deadline();
       return write();
     }
     if (pool_->try_reserve()) {
       has_slot_ = true;
+      arm_attempt_deadline();
       return resolve();
     }
     phase_ = phase::waiting;
+    if (st_->options.queue_timeout.count() > 0 && !retried_) arm_queue_deadline();
+    // The pool's queue holds a plain pointer; without a deadline armed nothing else
+    // would own this send while it waits.
+    queued_self_ = shared_from_this();
     pool_->wait(*this);
+  }
+
+  // The attempt's deadline runs from the moment it has a connection or a slot to
+  // open one; before that, only the optional queue deadline does. Re-arming replaces
+  // the queue deadline: a generation number turns a handler of the replaced wait,
+  // already queued, into a no-op.
+  void arm_attempt_deadline() {
+    if (retried_) return; // the second try on a fresh connection keeps the first's deadline
+    started_ = clock_type::now();
+    queued_timeout_ = false;
+    arm_deadline(started_ + st_->options.timeout);
+  }
+  void arm_queue_deadline() {
+    queued_timeout_ = true;
+    arm_deadline(clock_type::now() + st_->options.queue_timeout);
+  }
+  void arm_deadline(clock_type::time_point at) {
+    deadline_.expires_at(at);
+    deadline_.async_wait([self = shared_from_this(), gen = ++deadline_gen_](const std::error_code& ec) {
+      if (!ec && gen == self->deadline_gen_) self->abort(make_error_code(errc::timeout));
+    });
   }
 
   void resolve() {
@@ -363,6 +392,9 @@ private:
   }
 
   std::string describe(const std::error_code& ec) const {
+    if (ec == errc::timeout && queued_timeout_)
+      return "no connection to the origin free within " +
+             std::to_string(st_->options.queue_timeout.count()) + " ms";
     if (ec == errc::timeout)
       return "timeout after " + std::to_string(st_->options.timeout.count()) + " ms";
     return lower_first(ec.message());
@@ -381,7 +413,10 @@ private:
   asio::steady_timer deadline_;
   std::vector<asio::ip::tcp::endpoint> endpoints_;
   outcome out_;
-  clock_type::time_point started_{};
+  clock_type::time_point started_{}; // the attempt's start: when it got a connection
+  std::uint64_t deadline_gen_ = 0;
+  std::shared_ptr<send_op> queued_self_; // set while queued in the pool for a connection
+  bool queued_timeout_ = false; // the deadline armed is the queue's, not the attempt's
   std::error_code abort_ec_;
   phase phase_ = phase::starting;
   bool done_ = false;
