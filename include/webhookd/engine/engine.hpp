@@ -131,8 +131,10 @@ struct publish_options {
 template <store::delivery_store Store>
 class engine {
 public:
-  /// The strand every handler of the engine runs on.
-  using executor_type = asio::strand<asio::any_io_executor>;
+  /// The strand every handler of the engine runs on: an `asio::strand` over the
+  /// executor the engine was given (over `io_context::executor_type` itself when that
+  /// is what it wraps, which spares the engine's I/O many heap allocations).
+  using executor_type = asio::any_io_executor;
 
   /** An engine over `store`, which must outlive it.
       @throws std::system_error when the TLS trust settings cannot be loaded.

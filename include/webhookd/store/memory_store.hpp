@@ -542,7 +542,7 @@ private:
       if (request.idempotency_key)
         idempotency_[*request.idempotency_key] = idempotency_row{ev->id, now + request.idempotency_window};
     }
-    out.deliveries.reserve(request.deliveries.size());
+    if (request.return_deliveries) out.deliveries.reserve(request.deliveries.size());
     for (auto& request_delivery : request.deliveries) {
       delivery_row row{take(request_delivery, owned), nullptr, now, std::nullopt,
                        request.ignore_endpoint_status};
@@ -569,7 +569,7 @@ private:
       of_event.insert(of_event.end(), key);
       if (stored.next_attempt_at)
         emplace_last(due_, due_key{*stored.next_attempt_at, stored.id}, &it->second);
-      out.deliveries.push_back(stored);
+      if (request.return_deliveries) out.deliveries.push_back(stored);
     }
     return out;
   }

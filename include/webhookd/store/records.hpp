@@ -159,6 +159,11 @@ struct enqueue_request {
   /// Schedule the deliveries even if their endpoint is not active: test deliveries
   /// (`POST /webhook-deliveries`) are sent "whatever the endpoint's status".
   bool ignore_endpoint_status = false;
+  /// False: the caller does not read `enqueue_result::deliveries` of a new enqueue
+  /// (the engine's `publish` only needs to know they were stored, all of them), so
+  /// a store may leave that vector empty instead of copying every delivery back. A
+  /// replay returns them whatever this says.
+  bool return_deliveries = true;
 };
 
 /** What `enqueue` stored, or found under the idempotency key.
@@ -171,7 +176,8 @@ struct enqueue_result {
   /// request carried none.
   std::optional<model::event> event;
   /// The deliveries as stored (held ones have `next_attempt_at` nullopt), or, on an
-  /// idempotent replay, the first event's deliveries as they are now.
+  /// idempotent replay, the first event's deliveries as they are now. May be empty
+  /// for a new enqueue whose request said `return_deliveries = false`.
   std::vector<model::webhook_delivery> deliveries;
   /// True when the idempotency key matched and nothing was stored.
   bool replayed = false;

@@ -812,6 +812,7 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
   if (!stored || stored->replayed) return stored;
   enqueue_result out;
   out.event = request.event;
+  if (!request.return_deliveries) return out;
   out.deliveries = deliveries;
   for (std::size_t i = 0; i < n; ++i)
     if (held[i]) out.deliveries[i].next_attempt_at.reset();

@@ -455,6 +455,18 @@ TYPED_TEST_P(delivery_store_conformance, enqueues_an_event_with_its_deliveries) 
   lonely.event = this->make_event(this->next_id(), "nobody.cares");
   ASSERT_TRUE(this->store().enqueue(lonely, this->now()).has_value());
   EXPECT_EQ(*this->store().count_events(event_filter{}), 2);
+
+  // Not asked to return the deliveries, a store still stores every one of them.
+  enqueue_request quiet;
+  quiet.event = this->make_event(this->next_id());
+  quiet.deliveries = {this->make_delivery(this->next_id(), quiet.event->id, a, this->now()),
+                      this->make_delivery(this->next_id(), quiet.event->id, b, this->now())};
+  quiet.return_deliveries = false;
+  auto q = this->store().enqueue(quiet, this->now());
+  ASSERT_TRUE(q.has_value()) << q.error().message();
+  EXPECT_EQ(q->event, quiet.event);
+  EXPECT_TRUE(q->deliveries.empty() || q->deliveries == quiet.deliveries);
+  for (const auto& d : quiet.deliveries) EXPECT_EQ(*this->store().get_delivery(d.id), d);
 }
 
 TYPED_TEST_P(delivery_store_conformance, enqueue_stores_nothing_when_any_part_fails) {
