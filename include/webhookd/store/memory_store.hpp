@@ -152,6 +152,7 @@ public:
         delivery_row& row = deliveries_.find(delivery_id)->second;
         unschedule(row);
         row.delivery.status = model::delivery_status::failed;
+        count_finished(row.delivery.status, 1);
         drop_lease(row);
       }
       pending_.erase(p);
@@ -426,6 +427,7 @@ public:
         e->second.erase(it->first);
         if (e->second.empty()) event_deliveries_.erase(e);
       }
+      count_finished(row.delivery.status, -1);
       it = deliveries_.erase(it);
       ++report.deliveries;
     }
@@ -445,25 +447,21 @@ public:
 
   /// Queue depth and totals at `now`.
   result<store_stats> stats(timestamp now) const {
+    // From the indexes and two counters, never a walk of the whole history: a host
+    // keeping millions of finished deliveries reads its gauges every second.
     std::shared_lock lock(mutex_);
     store_stats s;
-    for (const auto& [id, row] : deliveries_) {
-      switch (row.delivery.status) {
-      case model::delivery_status::delivered: ++s.delivered; break;
-      case model::delivery_status::failed: ++s.failed; break;
-      case model::delivery_status::undelivered: {
-        const bool leased = live(row, now);
-        if (leased) ++s.in_flight;
-        if (row.delivery.next_attempt_at) {
-          ++s.scheduled;
-          if (*row.delivery.next_attempt_at <= now && !leased) ++s.due;
-        } else {
-          ++s.held;
-        }
-        break;
-      }
-      }
-    }
+    std::int64_t undelivered = 0;
+    for (const auto& [endpoint_id, ids] : pending_) undelivered += static_cast<std::int64_t>(ids.size());
+    s.scheduled = static_cast<std::int64_t>(due_.size());
+    s.held = undelivered - s.scheduled;
+    for (auto it = due_.begin(); it != due_.end() && it->first.first <= now; ++it)
+      if (!live(*it->second, now)) ++s.due;
+    for (const auto& [endpoint_id, rows] : leased_)
+      for (const delivery_row* row : rows)
+        if (live(*row, now)) ++s.in_flight;
+    s.delivered = finished_[delivered_slot];
+    s.failed = finished_[failed_slot];
     s.events = static_cast<std::int64_t>(events_.size());
     s.attempts = static_cast<std::int64_t>(attempts_.size());
     s.endpoints = static_cast<std::int64_t>(endpoints_.size());
@@ -773,6 +771,7 @@ private:
     drop_lease(row);
     row.delivery.attempts_count += 1;
     row.delivery.status = o.status;
+    count_finished(o.status, 1);
     const std::string& endpoint_id = row.delivery.webhook_endpoint.id;
     const auto e = endpoints_.find(endpoint_id);
     if (o.status == model::delivery_status::undelivered) {
@@ -825,6 +824,14 @@ private:
   // `deliveries_`'s).
   std::map<std::string_view, id_views> event_deliveries_;
   std::map<std::string_view, id_views> delivery_attempts_;
+  // Deliveries stored as delivered and as failed, for `stats` (undelivered ones are
+  // counted from `pending_`).
+  static constexpr std::size_t delivered_slot = 0, failed_slot = 1;
+  std::int64_t finished_[2] = {0, 0};
+  void count_finished(model::delivery_status status, std::int64_t by) noexcept {
+    if (status == model::delivery_status::delivered) finished_[delivered_slot] += by;
+    if (status == model::delivery_status::failed) finished_[failed_slot] += by;
+  }
 };
 
 static_assert(delivery_store<memory_store>);

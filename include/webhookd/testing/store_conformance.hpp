@@ -1147,6 +1147,20 @@ TYPED_TEST_P(delivery_store_conformance, stats_count_the_queue) {
   expected.due = 2;
   expected.in_flight = 0; // the lease has run out
   EXPECT_EQ(*this->store().stats(this->now() + std::chrono::hours{2}), expected);
+
+  // Deleting b fails its held delivery; purging drops the finished ones.
+  ASSERT_TRUE(this->store().delete_endpoint(b, store::any_version, this->now()).has_value());
+  expected.held = 0;
+  expected.failed = 2;
+  expected.endpoints = 1;
+  EXPECT_EQ(*this->store().stats(this->now() + std::chrono::hours{2}), expected);
+  purge_request purge;
+  purge.older_than = this->now() + std::chrono::hours{3};
+  ASSERT_TRUE(this->store().purge(purge).has_value());
+  expected.delivered = 0;
+  expected.failed = 0;
+  expected.attempts = 0;
+  EXPECT_EQ(*this->store().stats(this->now() + std::chrono::hours{2}), expected);
 }
 
 // --- concurrency ------------------------------------------------------------------------
