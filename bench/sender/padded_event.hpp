@@ -8,9 +8,12 @@
 #include <webhookd/core/clock.hpp>
 #include <webhookd/core/id.hpp>
 #include <webhookd/encoding/body.hpp>
+#include <webhookd/model/endpoint.hpp>
 #include <webhookd/model/event.hpp>
+#include <webhookd/store/records.hpp>
 
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 
 namespace bench {
@@ -34,6 +37,24 @@ inline webhookd::model::event padded_event(std::string topic, nlohmann::json dat
       webhookd::encoding::encode_body(probe, webhookd::model::endpoint_content_type::default_).size();
   if (body_size > empty) e.data["note"] = std::string(body_size - empty, 'x');
   return e;
+}
+
+/// The benchmarks' one endpoint, `ep_bench`, subscribed to `topic` at `webhook_url`,
+/// signed with `secret`, created in `store`.
+template <class Store>
+void add_bench_endpoint(Store& store, const std::string& webhook_url, std::string topic,
+                        std::string secret) {
+  webhookd::model::webhook_endpoint ep;
+  ep.id = "ep_bench";
+  ep.url = std::string(base_url) + "/webhook-endpoints/" + ep.id;
+  ep.webhook_url = webhook_url;
+  ep.topics = {std::move(topic)};
+  ep.status = webhookd::model::endpoint_status::active;
+  ep.secret = std::move(secret);
+  ep.created_at = ep.last_updated_at = webhookd::default_clock().now();
+  webhookd::store::endpoint_record rec;
+  rec.endpoint = ep;
+  if (!store.create_endpoint(rec)) throw std::runtime_error("create_endpoint");
 }
 
 } // namespace bench

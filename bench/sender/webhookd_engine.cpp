@@ -42,19 +42,6 @@ namespace store = webhookd::store;
 constexpr const char* base_url = bench::base_url;
 constexpr const char* topic = "employee.created";
 
-void add_endpoint(store::memory_store& s, const std::string& url) {
-  model::webhook_endpoint ep;
-  ep.id = "ep_bench";
-  ep.url = std::string(base_url) + "/webhook-endpoints/" + ep.id;
-  ep.webhook_url = url;
-  ep.topics = {topic};
-  ep.status = model::endpoint_status::active;
-  ep.secret = bench::secret;
-  ep.created_at = ep.last_updated_at = webhookd::default_clock().now();
-  store::endpoint_record rec;
-  rec.endpoint = ep;
-  if (!s.create_endpoint(rec)) throw std::runtime_error("create_endpoint");
-}
 
 // Where a slow run waits: the mean of the engine's in-flight gauge over the measured
 // phase, sampled every millisecond (below the connection count, connections sit
@@ -91,7 +78,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   store::memory_store deliveries;
-  add_endpoint(deliveries, a.url);
+  bench::add_bench_endpoint(deliveries, a.url, topic, bench::secret);
 
   engine::engine_options o;
   o.base_url = base_url;

@@ -75,7 +75,7 @@ TEST_F(operational_routes, metrics_are_the_prometheus_text_format_of_the_engine_
   // Every sample line is `name[{labels}] value`, every metric has HELP and TYPE.
   std::size_t types = 0;
   for (std::size_t at = 0; (at = b.find("# TYPE ", at)) != std::string::npos; ++at) ++types;
-  EXPECT_EQ(types, 16u);
+  EXPECT_EQ(types, 17u);
 }
 
 TEST_F(operational_routes, healthz_says_ok_or_503_with_the_probe_detail) {

@@ -75,6 +75,8 @@ inline void write_prometheus(const engine::metrics& m, std::string& out,
   counter("throttled_total", "Times an endpoint's concurrency was halved.", load(m.throttled));
   counter("store_errors_total", "Store calls that failed.", load(m.store_errors));
   counter("record_batches_total", "Calls to record attempt outcomes.", load(m.record_batches));
+  counter("claims_with_records_total", "Record calls that also claimed the next due work.",
+          load(m.claims_with_records));
   gauge("in_flight", "Attempts on the wire now.", load(m.in_flight));
   gauge("waiting", "Claimed deliveries waiting for their endpoint's limits.", load(m.waiting));
   gauge("queue_depth", "Undelivered deliveries with a planned attempt, in the store.",

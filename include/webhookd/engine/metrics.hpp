@@ -80,6 +80,8 @@ private:
     - `store_errors`: store calls that failed (each is retried or left to the lease);
     - `record_batches`: `record` calls made (attempts / record_batches is the
       batching factor);
+    - `claims_with_records`: of those, the ones that claimed in the same store call
+      (`record_then_claim`, stores that offer it: one round trip for both);
     - `attempt_latency`: send start to outcome, per attempt.
 
     @par Thread safety
@@ -101,6 +103,7 @@ struct metrics {
   std::atomic<std::int64_t> wheel_pending{0};
   std::atomic<std::uint64_t> store_errors{0};
   std::atomic<std::uint64_t> record_batches{0};
+  std::atomic<std::uint64_t> claims_with_records{0};
   latency_histogram attempt_latency;
 };
 

@@ -241,12 +241,27 @@ concept store_maintenance = requires(S& s, const S& cs, const purge_request& req
     Complexity: claims, records and single reads should cost O(log n) or one indexed
     query per item; listings O(limit) plus the seek.
 
+    Optional: `record_then_claim(outcomes, claim_request, now)` returning
+    `result<record_and_claim_result>` (see `records_then_claims`). A store whose writes
+    are round trips (a commit, a server) may offer it: `record` then `claim_due` in one
+    transaction, the claim seeing the leases the outcomes dropped. The engine then
+    claims with its records, one round trip per cycle instead of two, which is what
+    bounds a busy endpoint at its in-flight limit.
+
     @par Thread safety
     Implementations must be safe to call from several threads at once
     (Shared objects: Safe), and several processes may share one database.
 
     @see memory_store, testing/store_conformance.hpp, docs/concepts/delivery_store.md
 */
+/// A store offering the optional one-transaction `record_then_claim` (see above).
+template <class S>
+concept records_then_claims =
+    requires(S& s, std::span<const attempt_outcome> outcomes, const claim_request& request,
+             timestamp now) {
+      { s.record_then_claim(outcomes, request, now) } -> std::same_as<result<record_and_claim_result>>;
+    };
+
 template <class S>
 concept delivery_store = endpoint_store<S> && event_sink<S> && delivery_source<S> &&
                          outcome_sink<S> && history_reader<S> && store_maintenance<S>;

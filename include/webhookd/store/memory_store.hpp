@@ -239,48 +239,7 @@ public:
     if (request.owner.empty() || request.lease_duration.count() <= 0)
       return fail(store_errc::invalid_request);
     std::unique_lock lock(mutex_);
-    const timestamp now = request.now;
-    const lease granted{request.owner, now + request.lease_duration};
-    std::vector<claimed_delivery> out;
-    std::map<std::string, std::shared_ptr<const endpoint_record>, std::less<>> snapshots;
-    std::map<std::string, std::size_t, std::less<>> in_flight; // per endpoint, this claim
-    // Endpoints that can take nothing more in this claim (their counts only grow).
-    // Every due row belongs to an endpoint with pending deliveries: once all of those
-    // are full, the rest of the queue cannot yield anything, and the scan stops
-    // instead of walking a backlog that waits behind the limits.
-    std::size_t full = 0;
-    const auto is_full = [&](std::size_t n) {
-      return (request.fifo && n > 0) ||
-             (request.max_in_flight_per_endpoint > 0 && n >= request.max_in_flight_per_endpoint);
-    };
-
-    for (auto it = due_.begin(); it != due_.end() && it->first.first <= now &&
-                                 out.size() < request.max && full < pending_.size();
-         ++it) {
-      delivery_row& row = *it->second;
-      if (live(row, now)) continue;
-      const std::string& endpoint_id = row.delivery.webhook_endpoint.id;
-      if (request.fifo || request.max_in_flight_per_endpoint > 0) {
-        auto f = in_flight.find(endpoint_id);
-        if (f == in_flight.end()) {
-          f = in_flight.emplace(endpoint_id, live_leases(endpoint_id, now)).first;
-          if (is_full(f->second)) ++full;
-        }
-        if (is_full(f->second)) continue;
-        if (request.fifo && *pending_.find(endpoint_id)->second.begin() != row.delivery.id) continue;
-        if (is_full(++f->second)) ++full;
-      }
-      grant(row, granted);
-
-      auto snap = snapshots.find(endpoint_id);
-      if (snap == snapshots.end())
-        snap = snapshots
-                   .emplace(endpoint_id, std::make_shared<const endpoint_record>(
-                                             endpoints_.find(endpoint_id)->second))
-                   .first;
-      out.push_back(claimed_delivery{row.delivery, snap->second, row.event, granted});
-    }
-    return out;
+    return claim_locked(request);
   }
 
   /// Drops every lease held by `owner`. @returns how many.
@@ -317,6 +276,20 @@ public:
     std::vector<record_result> out;
     out.reserve(outcomes.size());
     for (const auto& o : outcomes) out.push_back(record_one(o));
+    return out;
+  }
+
+  /// `record(outcomes, now)`, then `claim_due(request)`, under one lock (the optional
+  /// member of `delivery_store`; the reference for stores whose calls are round trips).
+  result<record_and_claim_result> record_then_claim(std::span<const attempt_outcome> outcomes,
+                                                    const claim_request& request, timestamp /*now*/) {
+    if (request.owner.empty() || request.lease_duration.count() <= 0)
+      return fail(store_errc::invalid_request);
+    std::unique_lock lock(mutex_);
+    record_and_claim_result out;
+    out.recorded.reserve(outcomes.size());
+    for (const auto& o : outcomes) out.recorded.push_back(record_one(o));
+    out.claimed = claim_locked(request);
     return out;
   }
 
@@ -797,6 +770,52 @@ private:
     }
     r.delivery = row.delivery;
     return r;
+  }
+
+  // `claim_due`'s work, the lock held by the caller.
+  std::vector<claimed_delivery> claim_locked(const claim_request& request) {
+    const timestamp now = request.now;
+    const lease granted{request.owner, now + request.lease_duration};
+    std::vector<claimed_delivery> out;
+    std::map<std::string, std::shared_ptr<const endpoint_record>, std::less<>> snapshots;
+    std::map<std::string, std::size_t, std::less<>> in_flight; // per endpoint, this claim
+    // Endpoints that can take nothing more in this claim (their counts only grow).
+    // Every due row belongs to an endpoint with pending deliveries: once all of those
+    // are full, the rest of the queue cannot yield anything, and the scan stops
+    // instead of walking a backlog that waits behind the limits.
+    std::size_t full = 0;
+    const auto is_full = [&](std::size_t n) {
+      return (request.fifo && n > 0) ||
+             (request.max_in_flight_per_endpoint > 0 && n >= request.max_in_flight_per_endpoint);
+    };
+
+    for (auto it = due_.begin(); it != due_.end() && it->first.first <= now &&
+                                 out.size() < request.max && full < pending_.size();
+         ++it) {
+      delivery_row& row = *it->second;
+      if (live(row, now)) continue;
+      const std::string& endpoint_id = row.delivery.webhook_endpoint.id;
+      if (request.fifo || request.max_in_flight_per_endpoint > 0) {
+        auto f = in_flight.find(endpoint_id);
+        if (f == in_flight.end()) {
+          f = in_flight.emplace(endpoint_id, live_leases(endpoint_id, now)).first;
+          if (is_full(f->second)) ++full;
+        }
+        if (is_full(f->second)) continue;
+        if (request.fifo && *pending_.find(endpoint_id)->second.begin() != row.delivery.id) continue;
+        if (is_full(++f->second)) ++full;
+      }
+      grant(row, granted);
+
+      auto snap = snapshots.find(endpoint_id);
+      if (snap == snapshots.end())
+        snap = snapshots
+                   .emplace(endpoint_id, std::make_shared<const endpoint_record>(
+                                             endpoints_.find(endpoint_id)->second))
+                   .first;
+      out.push_back(claimed_delivery{row.delivery, snap->second, row.event, granted});
+    }
+    return out;
   }
 
   mutable std::shared_mutex mutex_;

@@ -361,6 +361,37 @@ public:
         });
   }
 
+  /// `record(outcomes, now)`, then `claim_due(request)`, in one transaction: one
+  /// round trip of BEGIN..COMMIT instead of two for the engine's record-and-claim
+  /// cycle (the optional member of `delivery_store`). The claim sees the leases the
+  /// outcomes dropped. Both halves are safe to run again (see `record`, `claim_due`).
+  result<record_and_claim_result> record_then_claim(std::span<const attempt_outcome> outcomes,
+                                                    const claim_request& request, timestamp now) {
+    if (request.owner.empty() || request.lease_duration.count() <= 0)
+      return fail(store_errc::invalid_request);
+    if (outcomes.empty()) {
+      auto claimed = claim_due(request);
+      if (!claimed) return unexpected(claimed.error());
+      return record_and_claim_result{{}, std::move(*claimed)};
+    }
+    (void)now;
+    return run<record_and_claim_result>(
+        "BEGIN", postgres::retry_mode::idempotent,
+        [&](postgres::connection& c,
+            const postgres::attempt_context&) -> result<record_and_claim_result> {
+          auto recorded = record_in(c, outcomes);
+          if (!recorded) return unexpected(recorded.error());
+          record_and_claim_result out;
+          out.recorded = std::move(*recorded);
+          if (request.max > 0) {
+            auto claimed = claim_in(c, request);
+            if (!claimed) return unexpected(claimed.error());
+            out.claimed = std::move(*claimed);
+          }
+          return out;
+        });
+  }
+
   // --- history (requirement 10) -------------------------------------------------------
 
   /// The event with this id, or `errc::not_found`.

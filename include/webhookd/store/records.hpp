@@ -268,6 +268,17 @@ struct record_result {
   std::optional<endpoint_health> health;
 };
 
+/** What an optional `record_then_claim` did: the outcomes' results, in order, and
+    the deliveries the claim that followed them in the same transaction leased.
+
+    @par Thread safety
+    Distinct objects: Safe. Shared objects: Unsafe.
+*/
+struct record_and_claim_result {
+  std::vector<record_result> recorded;
+  std::vector<claimed_delivery> claimed;
+};
+
 // --- filters ----------------------------------------------------------------------
 
 /** A filter on one property, as data: `?status=a,b` includes, `?-status=c` excludes.

@@ -238,6 +238,12 @@ public:
   result<std::vector<record_result>> record(std::span<const attempt_outcome> outcomes,
                                             timestamp now);
 
+  /// `record(outcomes, now)`, then `claim_due(request)`, in one transaction: one
+  /// commit instead of two for the engine's record-and-claim cycle (the optional
+  /// member of `delivery_store`). The claim sees the leases the outcomes dropped.
+  result<record_and_claim_result> record_then_claim(std::span<const attempt_outcome> outcomes,
+                                                    const claim_request& request, timestamp now);
+
   // --- history (requirement 10) -------------------------------------------------------
 
   /// The event with this id, or `errc::not_found`.
@@ -356,6 +362,11 @@ private:
     result<entry*> get(sqlite::connection& c, const std::string& id);
     std::error_code save(sqlite::connection& c);
   };
+  result<std::vector<claimed_delivery>> claim_in(sqlite::connection& c,
+                                                 const claim_request& request);
+  result<std::vector<record_result>> record_in(sqlite::connection& c,
+                                               std::span<const attempt_outcome> outcomes,
+                                               const std::vector<std::string>& resources);
   static result<record_result> record_one(sqlite::connection& c, const attempt_outcome& o,
                                           const std::string& resource, endpoint_healths& healths);
 
@@ -825,7 +836,12 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim
   if (request.owner.empty() || request.lease_duration.count() <= 0)
     return fail(store_errc::invalid_request);
   if (request.max == 0) return std::vector<claimed_delivery>{};
-  return write([&](sqlite::connection& c) -> result<std::vector<claimed_delivery>> {
+  return write([&](sqlite::connection& c) { return claim_in(c, request); });
+}
+
+inline result<std::vector<claimed_delivery>> sqlite_store::claim_in(sqlite::connection& c,
+                                                                    const claim_request& request) {
+  {
     const timestamp now = request.now;
     const lease granted{request.owner, now + request.lease_duration};
     const bool limited = request.fifo || request.max_in_flight_per_endpoint > 0;
@@ -1054,7 +1070,7 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim
       out.push_back(claimed_delivery{std::move(d), ep->second, ev->second, granted});
     }
     return out;
-  });
+  }
 }
 
 inline result<std::size_t> sqlite_store::release(std::string_view owner) {
@@ -1228,16 +1244,53 @@ inline result<std::vector<record_result>> sqlite_store::record(
   } catch (...) {
     return fail(sqlite::current_exception_error()); // as if thrown by the write
   }
-  return write([&](sqlite::connection& c) -> result<std::vector<record_result>> {
-    std::vector<record_result> out;
-    out.reserve(outcomes.size());
-    endpoint_healths healths; // afresh in every run of the request
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      auto r = record_one(c, outcomes[i], resources[i], healths);
-      if (!r) return fail(r.error());
-      out.push_back(std::move(*r));
+  return write([&](sqlite::connection& c) { return record_in(c, outcomes, resources); });
+}
+
+inline result<std::vector<record_result>> sqlite_store::record_in(
+    sqlite::connection& c, std::span<const attempt_outcome> outcomes,
+    const std::vector<std::string>& resources) {
+  std::vector<record_result> out;
+  out.reserve(outcomes.size());
+  endpoint_healths healths; // afresh in every run of the request
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    auto r = record_one(c, outcomes[i], resources[i], healths);
+    if (!r) return fail(r.error());
+    out.push_back(std::move(*r));
+  }
+  if (const auto ec = healths.save(c)) return fail(ec);
+  return out;
+}
+
+inline result<record_and_claim_result> sqlite_store::record_then_claim(
+    std::span<const attempt_outcome> outcomes, const claim_request& request, timestamp now) {
+  if (request.owner.empty() || request.lease_duration.count() <= 0)
+    return fail(store_errc::invalid_request);
+  if (outcomes.empty()) {
+    auto claimed = claim_due(request);
+    if (!claimed) return fail(claimed.error());
+    return record_and_claim_result{{}, std::move(*claimed)};
+  }
+  (void)now;
+  std::vector<std::string> resources;
+  resources.reserve(outcomes.size());
+  try {
+    for (const auto& o : outcomes) resources.push_back(sqlite::attempt_resource(o.attempt));
+  } catch (...) {
+    return fail(sqlite::current_exception_error());
+  }
+  // One request of the writer, so one transaction: the claim sees the leases the
+  // outcomes just dropped, and the pair costs one commit instead of two.
+  return write([&](sqlite::connection& c) -> result<record_and_claim_result> {
+    auto recorded = record_in(c, outcomes, resources);
+    if (!recorded) return fail(recorded.error());
+    record_and_claim_result out;
+    out.recorded = std::move(*recorded);
+    if (request.max > 0) {
+      auto claimed = claim_in(c, request);
+      if (!claimed) return fail(claimed.error());
+      out.claimed = std::move(*claimed);
     }
-    if (const auto ec = healths.save(c)) return fail(ec);
     return out;
   });
 }

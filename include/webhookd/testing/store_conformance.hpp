@@ -1123,6 +1123,49 @@ TYPED_TEST_P(delivery_store_conformance, purge_removes_old_history_but_not_pendi
   EXPECT_TRUE(this->claim("w", this->now() + std::chrono::hours{1000}).empty());
 }
 
+TYPED_TEST_P(delivery_store_conformance, record_then_claim_claims_what_the_record_freed) {
+  if constexpr (!store::records_then_claims<TypeParam>) {
+    GTEST_SKIP() << "the store has no record_then_claim (optional)";
+  } else {
+    const auto a = this->add_endpoint();
+    this->publish({a, a, a}, this->now());
+    claim_request request;
+    request.now = this->now();
+    request.owner = "w";
+    request.max_in_flight_per_endpoint = 2;
+    auto first = *this->store().claim_due(request);
+    ASSERT_EQ(first.size(), 2u);
+    ASSERT_TRUE(this->store().claim_due(request)->empty()) << "a is at its limit";
+
+    // One outcome delivered, one under a lease that is not the store's: the first
+    // frees a slot the claim in the same call takes; the second is refused alone.
+    std::vector<attempt_outcome> outcomes{
+        this->outcome(first[0], true, model::delivery_status::delivered),
+        this->outcome(first[1], true, model::delivery_status::delivered)};
+    outcomes[1].lease.owner = "someone else";
+    auto r = this->store().record_then_claim(std::span<const attempt_outcome>(outcomes),
+                                             request, this->now());
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+    ASSERT_EQ(r->recorded.size(), 2u);
+    EXPECT_FALSE(r->recorded[0].error);
+    EXPECT_EQ(r->recorded[1].error, errc::lease_lost);
+    ASSERT_EQ(r->claimed.size(), 1u);
+    EXPECT_NE(r->claimed[0].delivery.id, first[0].delivery.id);
+    EXPECT_NE(r->claimed[0].delivery.id, first[1].delivery.id);
+    EXPECT_EQ(this->store().get_delivery(first[0].delivery.id)->status,
+              model::delivery_status::delivered);
+
+    // Replayed (a retry after a lost answer): nothing counted twice, nothing claimed
+    // beyond the limit.
+    auto again = this->store().record_then_claim(std::span<const attempt_outcome>(outcomes),
+                                                 request, this->now());
+    ASSERT_TRUE(again.has_value());
+    EXPECT_TRUE(again->recorded[0].already_recorded);
+    EXPECT_TRUE(again->claimed.empty());
+    EXPECT_EQ(this->store().get_delivery(first[0].delivery.id)->attempts_count, 1);
+  }
+}
+
 TYPED_TEST_P(delivery_store_conformance, stats_count_the_queue) {
   const auto a = this->add_endpoint();
   const auto b = this->add_endpoint();
@@ -1399,6 +1442,7 @@ REGISTER_TYPED_TEST_SUITE_P(delivery_store_conformance,
                             cursors_page_forward_and_back,
                             page_limits_are_0_to_100,
                             purge_removes_old_history_but_not_pending_work,
+                            record_then_claim_claims_what_the_record_freed,
                             stats_count_the_queue,
                             concurrent_claims_never_share_a_delivery,
                             concurrent_outcomes_for_one_attempt_count_once,

@@ -533,6 +533,16 @@ private:
     }
     claiming_ = true;
     pump_again_ = false;
+    store::claim_request req = next_claim(held);
+    with_store([req = std::move(req)](Store& s) { return s.claim_due(req); },
+               [self = this->shared_from_this()](
+                   result<std::vector<store::claimed_delivery>> claimed) {
+                 self->on_claimed(std::move(claimed));
+               });
+  }
+
+  // The claim to make now, `held` deliveries being held (see `pump`).
+  store::claim_request next_claim(std::size_t held) {
     store::claim_request req;
     req.now = options_.clock->now();
     req.max = options_.max_held > 0 ? std::min(options_.claim_batch, options_.max_held - held)
@@ -542,11 +552,7 @@ private:
     req.lease_duration = options_.lease_duration;
     req.max_in_flight_per_endpoint = options_.max_in_flight_per_endpoint;
     req.fifo = options_.fifo;
-    with_store([req = std::move(req)](Store& s) { return s.claim_due(req); },
-               [self = this->shared_from_this()](
-                   result<std::vector<store::claimed_delivery>> claimed) {
-                 self->on_claimed(std::move(claimed));
-               });
+    return req;
   }
 
   std::size_t held_deliveries() const noexcept {
@@ -914,6 +920,32 @@ private:
     std::swap(recorded_, pending_);
     const timestamp now = options_.clock->now();
     metrics_.record_batches.fetch_add(1, std::memory_order_relaxed);
+    if constexpr (store::records_then_claims<Store>) {
+      // The claim goes with the record when none is on its way: the deliveries just
+      // recorded stop counting against their endpoint's in-flight limit inside the
+      // same transaction, so a busy endpoint costs one round trip per cycle.
+      const std::size_t held = held_deliveries() - recorded_.outcomes.size();
+      if (live() && !claiming_ && (options_.max_held == 0 || held < options_.max_held)) {
+        claiming_ = true;
+        pump_again_ = false;
+        metrics_.claims_with_records.fetch_add(1, std::memory_order_relaxed);
+        with_store(
+            [batch = std::span<const store::attempt_outcome>(recorded_.outcomes), now,
+             req = next_claim(held)](Store& s) { return s.record_then_claim(batch, req, now); },
+            [self = this->shared_from_this()](result<store::record_and_claim_result> r) {
+              if (!r) {
+                // Counted once, as a record that failed (its outcomes are retried);
+                // the claim took nothing.
+                self->on_recorded(self->recorded_, unexpected(r.error()), false);
+                self->on_claimed(std::vector<store::claimed_delivery>{});
+                return;
+              }
+              self->on_recorded(self->recorded_, std::move(r->recorded), false);
+              self->on_claimed(std::move(r->claimed));
+            });
+        return;
+      }
+    }
     with_store(
         [batch = std::span<const store::attempt_outcome>(recorded_.outcomes), now](Store& s) {
           return s.record(batch, now);
@@ -923,7 +955,9 @@ private:
         });
   }
 
-  void on_recorded(record_batch& batch, result<std::vector<store::record_result>> recorded) {
+  // `then_pump`: false when a claim made with the record follows (`on_claimed`).
+  void on_recorded(record_batch& batch, result<std::vector<store::record_result>> recorded,
+                   bool then_pump = true) {
     recording_ = false;
     const std::size_t n = batch.outcomes.size();
     if (!recorded || recorded->size() != n) {
@@ -946,7 +980,7 @@ private:
       return;
     }
     // Finished deliveries free per-endpoint capacity in the store: claim again.
-    pump();
+    if (then_pump) pump();
   }
 
   void after_record(const store::attempt_outcome& out, const pending_record& p,
