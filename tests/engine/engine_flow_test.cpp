@@ -276,8 +276,9 @@ TEST(engine_flow, async_publish_completes_on_the_engine_strand) {
   std::string id;
   e.async_publish(employee_created(), {}, [&](engine<store::memory_store>::publish_result r) {
     // Given an io_context's executor, the engine's strand is over it directly.
-    const auto* strand =
-        e.get_executor().target<asio::strand<asio::io_context::executor_type>>();
+    // (target() points into the executor it is called on: keep that one alive.)
+    const auto ex = e.get_executor();
+    const auto* strand = ex.target<asio::strand<asio::io_context::executor_type>>();
     on_strand = strand != nullptr && strand->running_in_this_thread();
     ASSERT_TRUE(r.has_value());
     id = r->id;
