@@ -236,7 +236,7 @@ public:
 
   /// Leases up to `request.max` due deliveries (see `delivery_store` 6).
   result<std::vector<claimed_delivery>> claim_due(const claim_request& request) {
-    if (request.owner.empty() || request.lease_duration.count() <= 0)
+    if (!request.valid())
       return fail(store_errc::invalid_request);
     std::unique_lock lock(mutex_);
     return claim_locked(request);
@@ -273,24 +273,18 @@ public:
   result<std::vector<record_result>> record(std::span<const attempt_outcome> outcomes,
                                             timestamp /*now*/) {
     std::unique_lock lock(mutex_);
-    std::vector<record_result> out;
-    out.reserve(outcomes.size());
-    for (const auto& o : outcomes) out.push_back(record_one(o));
-    return out;
+    return record_locked(outcomes);
   }
 
   /// `record(outcomes, now)`, then `claim_due(request)`, under one lock (the optional
   /// member of `delivery_store`; the reference for stores whose calls are round trips).
   result<record_and_claim_result> record_then_claim(std::span<const attempt_outcome> outcomes,
                                                     const claim_request& request, timestamp /*now*/) {
-    if (request.owner.empty() || request.lease_duration.count() <= 0)
+    if (!request.valid())
       return fail(store_errc::invalid_request);
     std::unique_lock lock(mutex_);
-    record_and_claim_result out;
-    out.recorded.reserve(outcomes.size());
-    for (const auto& o : outcomes) out.recorded.push_back(record_one(o));
-    out.claimed = claim_locked(request);
-    return out;
+    auto recorded = record_locked(outcomes);
+    return record_and_claim_result{std::move(recorded), claim_locked(request)};
   }
 
   // --- history (requirement 10) -------------------------------------------------------
@@ -433,8 +427,8 @@ public:
     for (const auto& [endpoint_id, rows] : leased_)
       for (const delivery_row* row : rows)
         if (live(*row, now)) ++s.in_flight;
-    s.delivered = finished_[delivered_slot];
-    s.failed = finished_[failed_slot];
+    s.delivered = delivered_count_;
+    s.failed = failed_count_;
     s.events = static_cast<std::int64_t>(events_.size());
     s.attempts = static_cast<std::int64_t>(attempts_.size());
     s.endpoints = static_cast<std::int64_t>(endpoints_.size());
@@ -772,6 +766,14 @@ private:
     return r;
   }
 
+  // `record`'s work, the lock held by the caller.
+  std::vector<record_result> record_locked(std::span<const attempt_outcome> outcomes) {
+    std::vector<record_result> out;
+    out.reserve(outcomes.size());
+    for (const auto& o : outcomes) out.push_back(record_one(o));
+    return out;
+  }
+
   // `claim_due`'s work, the lock held by the caller.
   std::vector<claimed_delivery> claim_locked(const claim_request& request) {
     const timestamp now = request.now;
@@ -845,11 +847,11 @@ private:
   std::map<std::string_view, id_views> delivery_attempts_;
   // Deliveries stored as delivered and as failed, for `stats` (undelivered ones are
   // counted from `pending_`).
-  static constexpr std::size_t delivered_slot = 0, failed_slot = 1;
-  std::int64_t finished_[2] = {0, 0};
+  std::int64_t delivered_count_ = 0;
+  std::int64_t failed_count_ = 0;
   void count_finished(model::delivery_status status, std::int64_t by) noexcept {
-    if (status == model::delivery_status::delivered) finished_[delivered_slot] += by;
-    if (status == model::delivery_status::failed) finished_[failed_slot] += by;
+    if (status == model::delivery_status::delivered) delivered_count_ += by;
+    if (status == model::delivery_status::failed) failed_count_ += by;
   }
 };
 

@@ -296,7 +296,7 @@ public:
 
   /// Leases up to `request.max` due deliveries (see `delivery_store` 6).
   result<std::vector<claimed_delivery>> claim_due(const claim_request& request) {
-    if (request.owner.empty() || request.lease_duration.count() <= 0)
+    if (!request.valid())
       return fail(store_errc::invalid_request);
     using out_type = std::vector<claimed_delivery>;
     if (request.max == 0) return out_type{};
@@ -366,23 +366,19 @@ public:
   /// cycle (the optional member of `delivery_store`). The claim sees the leases the
   /// outcomes dropped. Both halves are safe to run again (see `record`, `claim_due`).
   result<record_and_claim_result> record_then_claim(std::span<const attempt_outcome> outcomes,
-                                                    const claim_request& request, timestamp now) {
-    if (request.owner.empty() || request.lease_duration.count() <= 0)
-      return fail(store_errc::invalid_request);
-    if (outcomes.empty()) {
-      auto claimed = claim_due(request);
-      if (!claimed) return unexpected(claimed.error());
-      return record_and_claim_result{{}, std::move(*claimed)};
-    }
-    (void)now;
+                                                    const claim_request& request,
+                                                    timestamp /*now*/) {
+    if (!request.valid()) return fail(store_errc::invalid_request);
     return run<record_and_claim_result>(
         "BEGIN", postgres::retry_mode::idempotent,
         [&](postgres::connection& c,
             const postgres::attempt_context&) -> result<record_and_claim_result> {
-          auto recorded = record_in(c, outcomes);
-          if (!recorded) return unexpected(recorded.error());
           record_and_claim_result out;
-          out.recorded = std::move(*recorded);
+          if (!outcomes.empty()) {
+            auto recorded = record_in(c, outcomes);
+            if (!recorded) return unexpected(recorded.error());
+            out.recorded = std::move(*recorded);
+          }
           if (request.max > 0) {
             auto claimed = claim_in(c, request);
             if (!claimed) return unexpected(claimed.error());

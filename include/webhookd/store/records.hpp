@@ -213,6 +213,10 @@ struct claim_request {
   /// Strict per-endpoint order: only an endpoint's oldest undelivered delivery (by id)
   /// may be claimed, and only when no delivery of that endpoint is under a live lease.
   bool fifo = false;
+
+  /// What every store refuses as `store_errc::invalid_request`: no owner, or a lease
+  /// that ends before it starts.
+  bool valid() const noexcept { return !owner.empty() && lease_duration.count() > 0; }
 };
 
 /** A due delivery, leased to the claimer, with what is needed to send it.

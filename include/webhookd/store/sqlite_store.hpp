@@ -364,6 +364,8 @@ private:
   };
   result<std::vector<claimed_delivery>> claim_in(sqlite::connection& c,
                                                  const claim_request& request);
+  static result<std::vector<std::string>> attempt_resources(
+      std::span<const attempt_outcome> outcomes);
   result<std::vector<record_result>> record_in(sqlite::connection& c,
                                                std::span<const attempt_outcome> outcomes,
                                                const std::vector<std::string>& resources);
@@ -833,7 +835,7 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
 // --- claims --------------------------------------------------------------------------------
 
 inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim_request& request) {
-  if (request.owner.empty() || request.lease_duration.count() <= 0)
+  if (!request.valid())
     return fail(store_errc::invalid_request);
   if (request.max == 0) return std::vector<claimed_delivery>{};
   return write([&](sqlite::connection& c) { return claim_in(c, request); });
@@ -841,236 +843,234 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_due(const claim
 
 inline result<std::vector<claimed_delivery>> sqlite_store::claim_in(sqlite::connection& c,
                                                                     const claim_request& request) {
-  {
-    const timestamp now = request.now;
-    const lease granted{request.owner, now + request.lease_duration};
-    const bool limited = request.fifo || request.max_in_flight_per_endpoint > 0;
-    std::vector<model::webhook_delivery> picked;
-    std::map<std::string, std::size_t, std::less<>> in_flight; // per endpoint, with this claim
-    std::map<std::string, std::string, std::less<>> fifo_head; // per endpoint: oldest undelivered
-    std::error_code inner;
+  const timestamp now = request.now;
+  const lease granted{request.owner, now + request.lease_duration};
+  const bool limited = request.fifo || request.max_in_flight_per_endpoint > 0;
+  std::vector<model::webhook_delivery> picked;
+  std::map<std::string, std::size_t, std::less<>> in_flight; // per endpoint, with this claim
+  std::map<std::string, std::string, std::less<>> fifo_head; // per endpoint: oldest undelivered
+  std::error_code inner;
 
-    // The live leases of every endpoint, in one walk of the lease index (counted
-    // here: a GROUP BY would lead SQLite to walk every pending delivery instead).
-    if (limited) {
-      if (const auto ec = sqlite::for_each_row(
-              c,
-              "SELECT endpoint_id FROM deliveries WHERE lease_owner IS NOT NULL AND "
-              "lease_until > ?1 AND status = 'undelivered'",
-              [&](const sqlite::statement& q) {
-                const std::string_view endpoint_id = q.text(0);
-                auto f = in_flight.find(endpoint_id);
-                if (f == in_flight.end()) f = in_flight.emplace(std::string(endpoint_id), 0).first;
-                ++f->second;
-              },
-              now))
-        return fail(ec);
-    }
-
-    // Whether the limits let this claim take delivery `id` of `endpoint_id` (counted
-    // if so). An endpoint found at its limit is added to `at_limit`. Sets `inner` when
-    // a query fails.
-    std::vector<std::string> at_limit;
-    bool at_limit_grew = false;
-    const auto is_full = [&](std::size_t in_flight_now) {
-      return (request.fifo && in_flight_now > 0) ||
-             (request.max_in_flight_per_endpoint > 0 &&
-              in_flight_now >= request.max_in_flight_per_endpoint);
-    };
-    auto admit = [&](std::string_view id, std::string_view endpoint_id) -> bool {
-      if (request.fifo) {
-        auto h = fifo_head.find(endpoint_id);
-        if (h == fifo_head.end()) {
-          std::string head;
-          inner = sqlite::for_each_row(
-              c,
-              "SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'undelivered' "
-              "ORDER BY id LIMIT 1",
-              [&](const sqlite::statement& q) { head = q.string(0); }, endpoint_id);
-          if (inner) return false;
-          h = fifo_head.emplace(std::string(endpoint_id), std::move(head)).first;
-        }
-        if (h->second != id) return false;
-      }
-      if (limited) {
-        auto f = in_flight.find(endpoint_id);
-        if (f == in_flight.end()) f = in_flight.emplace(std::string(endpoint_id), 0).first;
-        if (is_full(f->second)) return false;
-        if (is_full(++f->second)) {
-          at_limit.push_back(f->first);
-          at_limit_grew = true;
-        }
-      }
-      return true;
-    };
-    for (const auto& [endpoint_id, n] : in_flight)
-      if (is_full(n)) at_limit.push_back(endpoint_id);
-
-    // Claimable deliveries come from two places, merged in due order
-    // (next_attempt_at, id): those under no lease (deliveries_claimable, read in
-    // order and lazily), and those whose lease has expired (deliveries_lease_expiry;
-    // few: the leftovers of a crash or of an attempt that outlived its lease). Rows
-    // under no lease are judged from the index alone (id, endpoint); only those taken
-    // are read in full, after the walk.
-    std::vector<model::webhook_delivery> expired;
+  // The live leases of every endpoint, in one walk of the lease index (counted
+  // here: a GROUP BY would lead SQLite to walk every pending delivery instead).
+  if (limited) {
     if (const auto ec = sqlite::for_each_row(
             c,
-            "SELECT id, event_id, endpoint_id, status, attempts_count, next_attempt_at, extra "
-            "FROM deliveries WHERE lease_owner IS NOT NULL AND lease_until <= ?1 AND "
-            "next_attempt_at <= ?1 AND status = 'undelivered' ORDER BY next_attempt_at, id",
-            [&](const sqlite::statement& s) { expired.push_back(sqlite::read_delivery(s)); }, now))
+            "SELECT endpoint_id FROM deliveries WHERE lease_owner IS NOT NULL AND "
+            "lease_until > ?1 AND status = 'undelivered'",
+            [&](const sqlite::statement& q) {
+              const std::string_view endpoint_id = q.text(0);
+              auto f = in_flight.find(endpoint_id);
+              if (f == in_flight.end()) f = in_flight.emplace(std::string(endpoint_id), 0).first;
+              ++f->second;
+            },
+            now))
       return fail(ec);
-    std::vector<std::string> taken_ids; // of rows under no lease, read in full below
-    std::size_t taken = 0;
-    std::size_t next_expired = 0;
-    bool full = false; // `max` taken, or an inner query failed: stop
-    auto take_expired = [&] {
-      model::webhook_delivery& d = expired[next_expired++];
-      if (admit(d.id, d.webhook_endpoint.id)) {
-        picked.push_back(std::move(d));
-        ++taken;
+  }
+
+  // Whether the limits let this claim take delivery `id` of `endpoint_id` (counted
+  // if so). An endpoint found at its limit is added to `at_limit`. Sets `inner` when
+  // a query fails.
+  std::vector<std::string> at_limit;
+  bool at_limit_grew = false;
+  const auto is_full = [&](std::size_t in_flight_now) {
+    return (request.fifo && in_flight_now > 0) ||
+           (request.max_in_flight_per_endpoint > 0 &&
+            in_flight_now >= request.max_in_flight_per_endpoint);
+  };
+  auto admit = [&](std::string_view id, std::string_view endpoint_id) -> bool {
+    if (request.fifo) {
+      auto h = fifo_head.find(endpoint_id);
+      if (h == fifo_head.end()) {
+        std::string head;
+        inner = sqlite::for_each_row(
+            c,
+            "SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'undelivered' "
+            "ORDER BY id LIMIT 1",
+            [&](const sqlite::statement& q) { head = q.string(0); }, endpoint_id);
+        if (inner) return false;
+        h = fifo_head.emplace(std::string(endpoint_id), std::move(head)).first;
       }
-      full = inner || taken >= request.max;
-    };
-    // The walk's position, for the next pass: (next_attempt_at, id) of its last row.
-    std::int64_t after_at = std::numeric_limits<std::int64_t>::min();
-    std::string after_id;
-    std::size_t rows = 0; // of the current pass
-    auto merge = [&](sqlite::statement& s) -> bool {
-      ++rows;
-      const std::string_view id = s.text(0);
-      const timestamp due = s.time(2);
-      after_at = s.int64(2);
-      after_id.assign(id);
-      while (!full && next_expired < expired.size() &&
-             std::tie(*expired[next_expired].next_attempt_at, expired[next_expired].id) <
-                 std::tie(due, id))
-        take_expired();
-      if (full) return false;
-      if (admit(id, s.text(1))) {
-        taken_ids.emplace_back(id);
-        ++taken;
+      if (h->second != id) return false;
+    }
+    if (limited) {
+      auto f = in_flight.find(endpoint_id);
+      if (f == in_flight.end()) f = in_flight.emplace(std::string(endpoint_id), 0).first;
+      if (is_full(f->second)) return false;
+      if (is_full(++f->second)) {
+        at_limit.push_back(f->first);
+        at_limit_grew = true;
       }
-      full = inner || taken >= request.max;
-      return !full;
+    }
+    return true;
+  };
+  for (const auto& [endpoint_id, n] : in_flight)
+    if (is_full(n)) at_limit.push_back(endpoint_id);
+
+  // Claimable deliveries come from two places, merged in due order
+  // (next_attempt_at, id): those under no lease (deliveries_claimable, read in
+  // order and lazily), and those whose lease has expired (deliveries_lease_expiry;
+  // few: the leftovers of a crash or of an attempt that outlived its lease). Rows
+  // under no lease are judged from the index alone (id, endpoint); only those taken
+  // are read in full, after the walk.
+  std::vector<model::webhook_delivery> expired;
+  if (const auto ec = sqlite::for_each_row(
+          c,
+          "SELECT id, event_id, endpoint_id, status, attempts_count, next_attempt_at, extra "
+          "FROM deliveries WHERE lease_owner IS NOT NULL AND lease_until <= ?1 AND "
+          "next_attempt_at <= ?1 AND status = 'undelivered' ORDER BY next_attempt_at, id",
+          [&](const sqlite::statement& s) { expired.push_back(sqlite::read_delivery(s)); }, now))
+    return fail(ec);
+  std::vector<std::string> taken_ids; // of rows under no lease, read in full below
+  std::size_t taken = 0;
+  std::size_t next_expired = 0;
+  bool full = false; // `max` taken, or an inner query failed: stop
+  auto take_expired = [&] {
+    model::webhook_delivery& d = expired[next_expired++];
+    if (admit(d.id, d.webhook_endpoint.id)) {
+      picked.push_back(std::move(d));
+      ++taken;
+    }
+    full = inner || taken >= request.max;
+  };
+  // The walk's position, for the next pass: (next_attempt_at, id) of its last row.
+  std::int64_t after_at = std::numeric_limits<std::int64_t>::min();
+  std::string after_id;
+  std::size_t rows = 0; // of the current pass
+  auto merge = [&](sqlite::statement& s) -> bool {
+    ++rows;
+    const std::string_view id = s.text(0);
+    const timestamp due = s.time(2);
+    after_at = s.int64(2);
+    after_id.assign(id);
+    while (!full && next_expired < expired.size() &&
+           std::tie(*expired[next_expired].next_attempt_at, expired[next_expired].id) <
+               std::tie(due, id))
+      take_expired();
+    if (full) return false;
+    if (admit(id, s.text(1))) {
+      taken_ids.emplace_back(id);
+      ++taken;
+    }
+    full = inner || taken >= request.max;
+    return !full;
+  };
+  std::error_code ec;
+  if (!limited) {
+    // Every due row is taken: SQLite stops at `max`.
+    ec = sqlite::for_each_row(
+        c,
+        "SELECT id, endpoint_id, next_attempt_at FROM deliveries "
+        "WHERE next_attempt_at <= ?1 AND lease_owner IS NULL AND status = 'undelivered' "
+        "ORDER BY next_attempt_at, id LIMIT ?2",
+        merge, now, static_cast<std::int64_t>(request.max));
+  } else {
+    // With limits, the walk goes in passes of `max` rows that leave out the
+    // endpoints at their limit (inside SQLite, on the covering index): a backlog
+    // waiting behind a busy endpoint is stepped over there, never handed to this
+    // loop. A pass that met an endpoint reaching its limit ends early and the next
+    // one resumes after its last row without it.
+    const auto limit = static_cast<std::int64_t>(request.max);
+    // Whether an endpoint not at its limit has undelivered work at all: its
+    // endpoint ids come from the pending index in id order (a skip scan, one probe
+    // per endpoint, at most one more than are at their limit), so a pass that could
+    // only walk the backlog of busy endpoints is not run.
+    const auto others_have_work = [&]() -> result<bool> {
+      bool found = false;
+      const auto ec = sqlite::for_each_row(
+          c,
+          "WITH RECURSIVE e(id) AS ("
+          "  SELECT (SELECT endpoint_id FROM deliveries WHERE status = 'undelivered' "
+          "          ORDER BY endpoint_id LIMIT 1) "
+          "  UNION ALL "
+          "  SELECT (SELECT endpoint_id FROM deliveries WHERE status = 'undelivered' "
+          "          AND endpoint_id > e.id ORDER BY endpoint_id LIMIT 1) "
+          "  FROM e WHERE e.id IS NOT NULL) "
+          "SELECT id FROM e WHERE id IS NOT NULL LIMIT ?1",
+          [&](const sqlite::statement& q) {
+            found = std::find(at_limit.begin(), at_limit.end(), q.text(0)) == at_limit.end();
+            return !found;
+          },
+          static_cast<std::int64_t>(at_limit.size() + 1));
+      if (ec) return unexpected(ec);
+      return found;
     };
-    std::error_code ec;
-    if (!limited) {
-      // Every due row is taken: SQLite stops at `max`.
+    for (;;) {
+      if (!at_limit.empty()) {
+        const auto more = others_have_work();
+        if (!more) return fail(more.error());
+        if (!*more) break;
+      }
+      at_limit_grew = false;
+      rows = 0;
+      const std::string excluded = nlohmann::json(at_limit).dump();
       ec = sqlite::for_each_row(
           c,
           "SELECT id, endpoint_id, next_attempt_at FROM deliveries "
           "WHERE next_attempt_at <= ?1 AND lease_owner IS NULL AND status = 'undelivered' "
-          "ORDER BY next_attempt_at, id LIMIT ?2",
-          merge, now, static_cast<std::int64_t>(request.max));
-    } else {
-      // With limits, the walk goes in passes of `max` rows that leave out the
-      // endpoints at their limit (inside SQLite, on the covering index): a backlog
-      // waiting behind a busy endpoint is stepped over there, never handed to this
-      // loop. A pass that met an endpoint reaching its limit ends early and the next
-      // one resumes after its last row without it.
-      const auto limit = static_cast<std::int64_t>(request.max);
-      // Whether an endpoint not at its limit has undelivered work at all: its
-      // endpoint ids come from the pending index in id order (a skip scan, one probe
-      // per endpoint, at most one more than are at their limit), so a pass that could
-      // only walk the backlog of busy endpoints is not run.
-      const auto others_have_work = [&]() -> result<bool> {
-        bool found = false;
-        const auto ec = sqlite::for_each_row(
-            c,
-            "WITH RECURSIVE e(id) AS ("
-            "  SELECT (SELECT endpoint_id FROM deliveries WHERE status = 'undelivered' "
-            "          ORDER BY endpoint_id LIMIT 1) "
-            "  UNION ALL "
-            "  SELECT (SELECT endpoint_id FROM deliveries WHERE status = 'undelivered' "
-            "          AND endpoint_id > e.id ORDER BY endpoint_id LIMIT 1) "
-            "  FROM e WHERE e.id IS NOT NULL) "
-            "SELECT id FROM e WHERE id IS NOT NULL LIMIT ?1",
-            [&](const sqlite::statement& q) {
-              found = std::find(at_limit.begin(), at_limit.end(), q.text(0)) == at_limit.end();
-              return !found;
-            },
-            static_cast<std::int64_t>(at_limit.size() + 1));
-        if (ec) return unexpected(ec);
-        return found;
-      };
-      for (;;) {
-        if (!at_limit.empty()) {
-          const auto more = others_have_work();
-          if (!more) return fail(more.error());
-          if (!*more) break;
-        }
-        at_limit_grew = false;
-        rows = 0;
-        const std::string excluded = nlohmann::json(at_limit).dump();
-        ec = sqlite::for_each_row(
-            c,
-            "SELECT id, endpoint_id, next_attempt_at FROM deliveries "
-            "WHERE next_attempt_at <= ?1 AND lease_owner IS NULL AND status = 'undelivered' "
-            "AND (next_attempt_at, id) > (?2, ?3) "
-            "AND endpoint_id NOT IN (SELECT value FROM json_each(?4)) "
-            "ORDER BY next_attempt_at, id LIMIT ?5",
-            [&](sqlite::statement& s) { return merge(s) && !at_limit_grew; }, now, after_at,
-            after_id, excluded, limit);
-        if (ec || full || (!at_limit_grew && rows < static_cast<std::size_t>(limit))) break;
-      }
+          "AND (next_attempt_at, id) > (?2, ?3) "
+          "AND endpoint_id NOT IN (SELECT value FROM json_each(?4)) "
+          "ORDER BY next_attempt_at, id LIMIT ?5",
+          [&](sqlite::statement& s) { return merge(s) && !at_limit_grew; }, now, after_at,
+          after_id, excluded, limit);
+      if (ec || full || (!at_limit_grew && rows < static_cast<std::size_t>(limit))) break;
     }
-    if (ec) return fail(ec);
-    if (inner) return fail(inner);
-    while (!full && next_expired < expired.size()) take_expired();
-    if (inner) return fail(inner);
-    for (const std::string& id : taken_ids) {
-      if (const auto e = sqlite::for_each_row(
-              c,
-              "SELECT id, event_id, endpoint_id, status, attempts_count, next_attempt_at, extra "
-              "FROM deliveries WHERE id = ?",
-              [&](const sqlite::statement& s) { picked.push_back(sqlite::read_delivery(s)); }, id))
-        return fail(e);
-    }
-    // Back in due order: the expired ones were merged in, the others appended.
-    std::sort(picked.begin(), picked.end(), [](const model::webhook_delivery& a,
-                                               const model::webhook_delivery& b) {
-      return std::tie(*a.next_attempt_at, a.id) < std::tie(*b.next_attempt_at, b.id);
-    });
-    if (inner) return fail(inner);
-
-    std::vector<claimed_delivery> out;
-    out.reserve(picked.size());
-    std::map<std::string, std::shared_ptr<const endpoint_record>, std::less<>> endpoints;
-    std::map<std::string, std::shared_ptr<const model::event>, std::less<>> events;
-    for (auto& d : picked) {
-      if (const auto e = sqlite::execute(
-              c, "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?",
-              granted.owner, granted.until, d.id))
-        return fail(e);
-      auto ep = endpoints.find(d.webhook_endpoint.id);
-      if (ep == endpoints.end()) {
-        auto loaded = load_endpoint(c, d.webhook_endpoint.id);
-        if (!loaded) return fail(loaded.error());
-        // A due delivery always has its endpoint (deleting one fails its pending work).
-        if (!*loaded) return fail(sqlite::make_sqlite_error(SQLITE_CORRUPT));
-        ep = endpoints
-                 .emplace(d.webhook_endpoint.id,
-                          std::make_shared<const endpoint_record>(std::move(**loaded)))
-                 .first;
-      }
-      auto ev = events.find(d.event.id);
-      if (ev == events.end()) {
-        std::shared_ptr<const model::event> event;
-        if (const auto e = sqlite::for_each_row(
-                c, "SELECT resource FROM events WHERE id = ?",
-                [&](const sqlite::statement& s) {
-                  event = std::make_shared<const model::event>(sqlite::read_event(s.text(0)));
-                },
-                d.event.id))
-          return fail(e);
-        if (!event) return fail(sqlite::make_sqlite_error(SQLITE_CORRUPT));
-        ev = events.emplace(d.event.id, std::move(event)).first;
-      }
-      out.push_back(claimed_delivery{std::move(d), ep->second, ev->second, granted});
-    }
-    return out;
   }
+  if (ec) return fail(ec);
+  if (inner) return fail(inner);
+  while (!full && next_expired < expired.size()) take_expired();
+  if (inner) return fail(inner);
+  for (const std::string& id : taken_ids) {
+    if (const auto e = sqlite::for_each_row(
+            c,
+            "SELECT id, event_id, endpoint_id, status, attempts_count, next_attempt_at, extra "
+            "FROM deliveries WHERE id = ?",
+            [&](const sqlite::statement& s) { picked.push_back(sqlite::read_delivery(s)); }, id))
+      return fail(e);
+  }
+  // Back in due order: the expired ones were merged in, the others appended.
+  std::sort(picked.begin(), picked.end(), [](const model::webhook_delivery& a,
+                                             const model::webhook_delivery& b) {
+    return std::tie(*a.next_attempt_at, a.id) < std::tie(*b.next_attempt_at, b.id);
+  });
+  if (inner) return fail(inner);
+
+  std::vector<claimed_delivery> out;
+  out.reserve(picked.size());
+  std::map<std::string, std::shared_ptr<const endpoint_record>, std::less<>> endpoints;
+  std::map<std::string, std::shared_ptr<const model::event>, std::less<>> events;
+  for (auto& d : picked) {
+    if (const auto e = sqlite::execute(
+            c, "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?",
+            granted.owner, granted.until, d.id))
+      return fail(e);
+    auto ep = endpoints.find(d.webhook_endpoint.id);
+    if (ep == endpoints.end()) {
+      auto loaded = load_endpoint(c, d.webhook_endpoint.id);
+      if (!loaded) return fail(loaded.error());
+      // A due delivery always has its endpoint (deleting one fails its pending work).
+      if (!*loaded) return fail(sqlite::make_sqlite_error(SQLITE_CORRUPT));
+      ep = endpoints
+               .emplace(d.webhook_endpoint.id,
+                        std::make_shared<const endpoint_record>(std::move(**loaded)))
+               .first;
+    }
+    auto ev = events.find(d.event.id);
+    if (ev == events.end()) {
+      std::shared_ptr<const model::event> event;
+      if (const auto e = sqlite::for_each_row(
+              c, "SELECT resource FROM events WHERE id = ?",
+              [&](const sqlite::statement& s) {
+                event = std::make_shared<const model::event>(sqlite::read_event(s.text(0)));
+              },
+              d.event.id))
+        return fail(e);
+      if (!event) return fail(sqlite::make_sqlite_error(SQLITE_CORRUPT));
+      ev = events.emplace(d.event.id, std::move(event)).first;
+    }
+    out.push_back(claimed_delivery{std::move(d), ep->second, ev->second, granted});
+  }
+  return out;
 }
 
 inline result<std::size_t> sqlite_store::release(std::string_view owner) {
@@ -1236,7 +1236,14 @@ inline result<record_result> sqlite_store::record_one(sqlite::connection& c,
 inline result<std::vector<record_result>> sqlite_store::record(
     std::span<const attempt_outcome> outcomes, timestamp /*now*/) {
   if (outcomes.empty()) return std::vector<record_result>{};
-  // Encoded here, on the caller's thread, so that the writer only binds them.
+  auto resources = attempt_resources(outcomes);
+  if (!resources) return fail(resources.error());
+  return write([&](sqlite::connection& c) { return record_in(c, outcomes, *resources); });
+}
+
+// Encoded on the caller's thread, so that the writer only binds them.
+inline result<std::vector<std::string>> sqlite_store::attempt_resources(
+    std::span<const attempt_outcome> outcomes) {
   std::vector<std::string> resources;
   resources.reserve(outcomes.size());
   try {
@@ -1244,7 +1251,7 @@ inline result<std::vector<record_result>> sqlite_store::record(
   } catch (...) {
     return fail(sqlite::current_exception_error()); // as if thrown by the write
   }
-  return write([&](sqlite::connection& c) { return record_in(c, outcomes, resources); });
+  return resources;
 }
 
 inline result<std::vector<record_result>> sqlite_store::record_in(
@@ -1263,26 +1270,15 @@ inline result<std::vector<record_result>> sqlite_store::record_in(
 }
 
 inline result<record_and_claim_result> sqlite_store::record_then_claim(
-    std::span<const attempt_outcome> outcomes, const claim_request& request, timestamp now) {
-  if (request.owner.empty() || request.lease_duration.count() <= 0)
-    return fail(store_errc::invalid_request);
-  if (outcomes.empty()) {
-    auto claimed = claim_due(request);
-    if (!claimed) return fail(claimed.error());
-    return record_and_claim_result{{}, std::move(*claimed)};
-  }
-  (void)now;
-  std::vector<std::string> resources;
-  resources.reserve(outcomes.size());
-  try {
-    for (const auto& o : outcomes) resources.push_back(sqlite::attempt_resource(o.attempt));
-  } catch (...) {
-    return fail(sqlite::current_exception_error());
-  }
+    std::span<const attempt_outcome> outcomes, const claim_request& request,
+    timestamp /*now*/) {
+  if (!request.valid()) return fail(store_errc::invalid_request);
+  auto resources = attempt_resources(outcomes);
+  if (!resources) return fail(resources.error());
   // One request of the writer, so one transaction: the claim sees the leases the
   // outcomes just dropped, and the pair costs one commit instead of two.
   return write([&](sqlite::connection& c) -> result<record_and_claim_result> {
-    auto recorded = record_in(c, outcomes, resources);
+    auto recorded = record_in(c, outcomes, *resources);
     if (!recorded) return fail(recorded.error());
     record_and_claim_result out;
     out.recorded = std::move(*recorded);

@@ -14,10 +14,9 @@
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
 #include <asio/steady_timer.hpp>
-
-#include <cstdint>
 #include <openssl/x509.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
