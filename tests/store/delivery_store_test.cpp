@@ -32,7 +32,7 @@ struct store_archetype {
                                         timestamp previous_until, timestamp now);
   result<endpoint_record> suspend_endpoint(std::string_view id, timestamp now);
   result<void> delete_endpoint(std::string_view id, std::uint64_t version, timestamp now);
-  result<std::vector<endpoint_record>> endpoints_for_topic(std::string_view topic) const;
+  result<std::vector<shared_endpoint_record>> endpoints_for_topic(std::string_view topic) const;
   result<page<endpoint_record>> list_endpoints(const endpoint_filter&, const page_request&) const;
   result<std::int64_t> count_endpoints(const endpoint_filter&) const;
 

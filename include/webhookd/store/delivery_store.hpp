@@ -62,7 +62,7 @@ concept endpoint_store = requires(S& s, const S& cs, const endpoint_record& reco
   // Removes the endpoint if the version matches; its pending deliveries become failed.
   { s.delete_endpoint(id, version, now) } -> std::same_as<result<void>>;
   // The endpoints that are not inactive and subscribe to a topic (fan-out).
-  { cs.endpoints_for_topic(id) } -> std::same_as<result<std::vector<endpoint_record>>>;
+  { cs.endpoints_for_topic(id) } -> std::same_as<result<std::vector<shared_endpoint_record>>>;
   // One page of endpoints, and their number, under a filter.
   { cs.list_endpoints(filter, page_req) } -> std::same_as<result<page<endpoint_record>>>;
   { cs.count_endpoints(filter) } -> std::same_as<result<std::int64_t>>;
@@ -184,7 +184,9 @@ concept store_maintenance = requires(S& s, const S& cs, const purge_request& req
        overlap (SPEC.md Part 1 §11), across processes, so it lives in the store.
        `endpoints_for_topic(topic)` returns the endpoints whose status is not
        `inactive` and one of whose topics matches (`model::topic_matches`) — the
-       fan-out of `publish`.
+       fan-out of `publish` — as shared records that nobody changes afterwards (a
+       store may hand the same copy to many calls while the endpoint is unchanged:
+       `publish` runs it for every event).
     5. **`enqueue` is atomic and validated.** The event and all its deliveries are
        stored in one transaction, or nothing is: a duplicate event, delivery id
        (`store_errc::duplicate_id`), an unknown endpoint or event (`errc::not_found`),

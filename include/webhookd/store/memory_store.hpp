@@ -158,6 +158,10 @@ public:
       pending_.erase(p);
     }
     unindex_topics(it->first, it->second.endpoint.topics);
+    {
+      std::lock_guard snapshots_lock(snapshots_mutex_);
+      if (const auto snap = snapshots_.find(it->first); snap != snapshots_.end()) snapshots_.erase(snap);
+    }
     endpoints_.erase(it);
     return {};
   }
@@ -167,7 +171,7 @@ public:
   /// Looks up the few patterns that can match `topic` (`*`, the topic itself, and
   /// `a.*`, `a.b.*`... for each of its dotted prefixes) in the subscription index,
   /// so a publish costs the same with ten endpoints or a hundred thousand.
-  result<std::vector<endpoint_record>> endpoints_for_topic(std::string_view topic) const {
+  result<std::vector<shared_endpoint_record>> endpoints_for_topic(std::string_view topic) const {
     std::shared_lock lock(mutex_);
     std::vector<std::string_view> candidates;
     const auto add = [&](std::string_view pattern) {
@@ -186,17 +190,18 @@ public:
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
-    std::vector<endpoint_record> out;
+    std::vector<shared_endpoint_record> out;
     out.reserve(candidates.size());
     for (const std::string_view id : candidates) {
-      const endpoint_record& r = endpoints_.find(id)->second;
+      const auto found = endpoints_.find(id);
+      const endpoint_record& r = found->second;
       if (r.endpoint.status == model::endpoint_status::inactive) continue;
       // The index finds candidates; the rule itself decides (edge cases such as a
       // topic ending with '.').
       const auto& topics = r.endpoint.topics;
       if (std::any_of(topics.begin(), topics.end(),
                       [&](const std::string& p) { return model::topic_matches(p, topic); }))
-        out.push_back(r);
+        out.push_back(snapshot_of(found->first));
     }
     return out;
   }
@@ -717,7 +722,7 @@ private:
     if (has_id(attempts_, o.attempt.id)) {
       r.already_recorded = true;
       if (d != deliveries_.end()) {
-        r.delivery = d->second.delivery;
+        r.delivery = state_of(d->second.delivery);
         r.health = health_of(d->second.delivery.webhook_endpoint.id);
       }
       return r;
@@ -762,7 +767,7 @@ private:
       detail::apply_outcome_to_health(h, o);
       r.health = h;
     }
-    r.delivery = row.delivery;
+    r.delivery = state_of(row.delivery);
     return r;
   }
 
@@ -779,7 +784,6 @@ private:
     const timestamp now = request.now;
     const lease granted{request.owner, now + request.lease_duration};
     std::vector<claimed_delivery> out;
-    std::map<std::string, std::shared_ptr<const endpoint_record>, std::less<>> snapshots;
     std::map<std::string, std::size_t, std::less<>> in_flight; // per endpoint, this claim
     // Endpoints that can take nothing more in this claim (their counts only grow).
     // Every due row belongs to an endpoint with pending deliveries: once all of those
@@ -808,20 +812,39 @@ private:
         if (is_full(++f->second)) ++full;
       }
       grant(row, granted);
-
-      auto snap = snapshots.find(endpoint_id);
-      if (snap == snapshots.end())
-        snap = snapshots
-                   .emplace(endpoint_id, std::make_shared<const endpoint_record>(
-                                             endpoints_.find(endpoint_id)->second))
-                   .first;
-      out.push_back(claimed_delivery{row.delivery, snap->second, row.event, granted});
+      out.push_back(claimed_delivery{row.delivery, snapshot_of(endpoint_id), row.event, granted});
     }
     return out;
   }
 
+  // The endpoint's record as claims and fan-outs hand it out: one shared copy, made
+  // again only when the endpoint itself changed (its resource, secrets or version),
+  // so that publishing or claiming does not copy the record's strings each time.
+  // Its `health` is the one of the copy's making: record results carry the current
+  // one. Called under `mutex_` (shared or exclusive); `snapshots_mutex_` orders the
+  // readers that share it.
+  shared_endpoint_record snapshot_of(std::string_view endpoint_id) const {
+    const endpoint_record& current = endpoints_.find(endpoint_id)->second;
+    std::lock_guard lock(snapshots_mutex_);
+    auto it = snapshots_.find(endpoint_id);
+    const bool added = it == snapshots_.end();
+    if (added) it = snapshots_.emplace(std::string(endpoint_id), nullptr).first;
+    const auto same_endpoint = [&](const endpoint_record& snap) {
+      return snap.version == current.version && snap.endpoint == current.endpoint &&
+             snap.previous_secret == current.previous_secret &&
+             snap.previous_secret_expires_at == current.previous_secret_expires_at;
+    };
+    if (added || !same_endpoint(*it->second))
+      it->second = std::make_shared<const endpoint_record>(current);
+    return it->second;
+  }
+
   mutable std::shared_mutex mutex_;
   id_map<endpoint_record> endpoints_;
+  // What `snapshot_of` handed out last, per endpoint; compared with the record on
+  // every use, so an endpoint change needs no invalidation to be seen.
+  mutable std::mutex snapshots_mutex_;
+  mutable id_map<shared_endpoint_record> snapshots_;
   id_map<event_row> events_;
   id_map<delivery_row> deliveries_;
   id_map<model::webhook_delivery_attempt> attempts_;

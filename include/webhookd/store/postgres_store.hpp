@@ -238,8 +238,8 @@ public:
   }
 
   /// The endpoints that are not inactive and subscribe to `topic`, in id order.
-  result<std::vector<endpoint_record>> endpoints_for_topic(std::string_view topic) const {
-    using out_type = std::vector<endpoint_record>;
+  result<std::vector<shared_endpoint_record>> endpoints_for_topic(std::string_view topic) const {
+    using out_type = std::vector<shared_endpoint_record>;
     return run<out_type>(
         "", postgres::retry_mode::idempotent,
         [&](postgres::connection& c, const postgres::attempt_context&) -> result<out_type> {
@@ -253,7 +253,7 @@ public:
             if (std::any_of(topics.begin(), topics.end(), [&](const std::string& pattern) {
                   return model::topic_matches(pattern, topic);
                 }))
-              out.push_back(std::move(e));
+              out.push_back(std::make_shared<const endpoint_record>(std::move(e)));
           }
           return out;
         });
@@ -1134,7 +1134,7 @@ private:
       } else if (attempts.contains(o.attempt.id)) {
         r.already_recorded = true;
         if (d != deliveries.end()) {
-          r.delivery = d->second.delivery;
+          r.delivery = state_of(d->second.delivery);
           r.health = health_of(d->second.delivery.webhook_endpoint.id);
         }
       } else if (d == deliveries.end()) {
@@ -1165,7 +1165,7 @@ private:
           r.health = h;
           touched_endpoints.insert(endpoint_id);
         }
-        r.delivery = s.delivery;
+        r.delivery = state_of(s.delivery);
       }
       out.push_back(std::move(r));
     }

@@ -131,6 +131,11 @@ struct endpoint_record {
   friend bool operator==(const endpoint_record&, const endpoint_record&) = default;
 };
 
+/** An endpoint record shared by the store and its readers, immutable once handed out:
+    a fan-out, a claim batch or a run of claims can all point to one copy instead of
+    copying the record's strings for each delivery. */
+using shared_endpoint_record = std::shared_ptr<const endpoint_record>;
+
 /// `version` argument meaning "whatever the current version is" (no `If-Match`, or `*`).
 inline constexpr std::uint64_t any_version = 0;
 
@@ -230,7 +235,10 @@ struct claim_request {
 */
 struct claimed_delivery {
   model::webhook_delivery delivery;                 ///< as stored at the claim
-  std::shared_ptr<const endpoint_record> endpoint;  ///< snapshot at the claim
+  /// The endpoint as it is at the claim: its resource, secrets and version. Its
+  /// `health` may be older (a store may reuse one snapshot across claims while the
+  /// endpoint is unchanged); `record_result::health` is the current one.
+  std::shared_ptr<const endpoint_record> endpoint;
   std::shared_ptr<const model::event> event;        ///< the event to send
   store::lease lease;                               ///< give it back in the outcome
 };
@@ -254,6 +262,29 @@ struct attempt_outcome {
   std::optional<timestamp> next_attempt_at;
 };
 
+/** What an outcome left of its delivery: the fields the engine schedules from.
+
+    A record returns this rather than the whole delivery, so that a store copies (or
+    reads back) none of the delivery's ids and URLs for each outcome; `get_delivery`
+    has the rest.
+
+    @par Thread safety
+    Distinct objects: Safe. Shared objects: Unsafe.
+*/
+struct delivery_state {
+  model::delivery_status status = model::delivery_status::undelivered;
+  int attempts_count = 0;
+  /// When the next attempt is due; nullopt when finished or held.
+  std::optional<timestamp> next_attempt_at;
+
+  friend bool operator==(const delivery_state&, const delivery_state&) = default;
+};
+
+/// The state part of `d`.
+inline delivery_state state_of(const model::webhook_delivery& d) {
+  return {d.status, d.attempts_count, d.next_attempt_at};
+}
+
 /** What became of one outcome of a `record` batch.
 
     @par Thread safety
@@ -265,8 +296,8 @@ struct record_result {
   std::error_code error;
   /// True when an attempt with this id was already stored: nothing changed.
   bool already_recorded = false;
-  /// The delivery after the outcome (when `error` is empty).
-  std::optional<model::webhook_delivery> delivery;
+  /// The delivery's state after the outcome (when `error` is empty).
+  std::optional<delivery_state> delivery;
   /// The health of the delivery's endpoint after the outcome; nullopt when the
   /// endpoint no longer exists or `error` is set.
   std::optional<endpoint_health> health;

@@ -207,7 +207,7 @@ public:
   result<void> delete_endpoint(std::string_view id, std::uint64_t version, timestamp now);
 
   /// The endpoints that are not inactive and subscribe to `topic`, in id order.
-  result<std::vector<endpoint_record>> endpoints_for_topic(std::string_view topic) const;
+  result<std::vector<shared_endpoint_record>> endpoints_for_topic(std::string_view topic) const;
 
   /// One page of endpoints.
   result<page<endpoint_record>> list_endpoints(const endpoint_filter& filter,
@@ -608,10 +608,10 @@ inline result<void> sqlite_store::delete_endpoint(std::string_view id, std::uint
   return {};
 }
 
-inline result<std::vector<endpoint_record>> sqlite_store::endpoints_for_topic(
+inline result<std::vector<shared_endpoint_record>> sqlite_store::endpoints_for_topic(
     std::string_view topic) const {
-  return read([&](sqlite::connection& c) -> result<std::vector<endpoint_record>> {
-    std::vector<endpoint_record> out;
+  return read([&](sqlite::connection& c) -> result<std::vector<shared_endpoint_record>> {
+    std::vector<shared_endpoint_record> out;
     // The topics column is matched first, so only subscribers' resources are parsed.
     const auto ec = sqlite::for_each_row(
         c,
@@ -624,7 +624,8 @@ inline result<std::vector<endpoint_record>> sqlite_store::endpoints_for_topic(
             return p.is_string() &&
                    model::topic_matches(p.template get_ref<const std::string&>(), topic);
           });
-          if (subscribed) out.push_back(sqlite::read_endpoint(s, 1));
+          if (subscribed)
+            out.push_back(std::make_shared<const endpoint_record>(sqlite::read_endpoint(s, 1)));
         });
     if (ec) return fail(ec);
     return out;
@@ -1183,7 +1184,7 @@ inline result<record_result> sqlite_store::record_one(sqlite::connection& c,
       auto e = healths.get(c, d->delivery.webhook_endpoint.id);
       if (!e) return fail(e.error());
       if (*e) r.health = (*e)->health;
-      r.delivery = std::move(d->delivery);
+      r.delivery = state_of(d->delivery);
     }
     return r;
   }
@@ -1229,7 +1230,7 @@ inline result<record_result> sqlite_store::record_one(sqlite::connection& c,
     (*e)->changed = true;
     r.health = (*e)->health;
   }
-  r.delivery = std::move(delivery);
+  r.delivery = state_of(delivery);
   return r;
 }
 

@@ -221,6 +221,8 @@ public:
     for (const auto& i : items) {
       if constexpr (std::is_same_v<T, endpoint_record>) {
         out.push_back(i.endpoint.id);
+      } else if constexpr (std::is_same_v<T, store::shared_endpoint_record>) {
+        out.push_back(i->endpoint.id);
       } else {
         out.push_back(i.id);
       }
@@ -411,6 +413,45 @@ TYPED_TEST_P(delivery_store_conformance, topic_matches_follow_updates_and_delete
   EXPECT_TRUE(s.endpoints_for_topic("leave.request.approved")->empty());
   EXPECT_EQ(this->ids_of(*s.endpoints_for_topic("employee.contract.created")),
             (std::vector<std::string>{exact}));
+}
+
+// What a fan-out and a claim hand out is the endpoint as it is at that call: a
+// rotated secret or a new URL is what the next publish and the next claim see,
+// whatever copies an adapter keeps between calls, and a record handed out earlier
+// does not change under its holder.
+TYPED_TEST_P(delivery_store_conformance, fan_outs_and_claims_see_endpoint_changes) {
+  auto& s = this->store();
+  const auto id = this->add_endpoint();
+  const auto first_fan_out = s.endpoints_for_topic("employee.created");
+  ASSERT_TRUE(first_fan_out.has_value());
+  ASSERT_EQ(first_fan_out->size(), 1u);
+  this->publish({id}, this->now());
+  const auto first_claim = this->claim("w", this->now());
+  ASSERT_EQ(first_claim.size(), 1u);
+  EXPECT_EQ(first_claim[0].endpoint->endpoint.secret, "first-secret");
+
+  const timestamp until = this->now() + std::chrono::hours{24};
+  ASSERT_TRUE(s.rotate_secret(id, "second-secret", until, this->now()).has_value());
+  model::webhook_endpoint patch = s.get_endpoint(id)->endpoint;
+  patch.webhook_url = "https://elsewhere.example.com/hooks";
+  const auto updated = s.update_endpoint(patch, any_version, this->now());
+  ASSERT_TRUE(updated.has_value());
+
+  const auto fan_out = s.endpoints_for_topic("employee.created");
+  ASSERT_TRUE(fan_out.has_value());
+  ASSERT_EQ(fan_out->size(), 1u);
+  EXPECT_EQ(fan_out->front()->endpoint, updated->endpoint);
+  EXPECT_EQ(fan_out->front()->version, updated->version);
+  EXPECT_EQ(fan_out->front()->previous_secret, "first-secret");
+  this->publish({id}, this->now());
+  const auto claim = this->claim("w", this->now());
+  ASSERT_EQ(claim.size(), 1u);
+  EXPECT_EQ(claim[0].endpoint->endpoint.secret, "second-secret");
+  EXPECT_EQ(claim[0].endpoint->endpoint.webhook_url, "https://elsewhere.example.com/hooks");
+  EXPECT_EQ(claim[0].endpoint->previous_secret_expires_at, until);
+
+  EXPECT_EQ(first_fan_out->front()->endpoint.secret, "first-secret");
+  EXPECT_EQ(first_claim[0].endpoint->endpoint.secret, "first-secret");
 }
 
 TYPED_TEST_P(delivery_store_conformance, lists_and_counts_endpoints_by_status) {
@@ -719,14 +760,16 @@ TYPED_TEST_P(delivery_store_conformance, record_stores_the_attempt_and_the_new_s
   EXPECT_EQ(delivered.status, model::delivery_status::delivered);
   EXPECT_EQ(delivered.attempts_count, 1);
   EXPECT_EQ(delivered.next_attempt_at, std::nullopt);
-  EXPECT_EQ(results[0].delivery, delivered);
+  EXPECT_EQ(results[0].delivery, store::state_of(delivered));
   auto retried = *this->store().get_delivery(p.delivery_ids[1]);
   EXPECT_EQ(retried.status, model::delivery_status::undelivered);
   EXPECT_EQ(retried.attempts_count, 1);
   EXPECT_EQ(retried.next_attempt_at, retry_at);
+  EXPECT_EQ(results[1].delivery, store::state_of(retried)); // the engine schedules the retry from it
   auto failed = *this->store().get_delivery(p.delivery_ids[2]);
   EXPECT_EQ(failed.status, model::delivery_status::failed);
   EXPECT_EQ(failed.next_attempt_at, std::nullopt);
+  EXPECT_EQ(results[2].delivery, store::state_of(failed));
   for (const auto& o : outcomes) EXPECT_EQ(*this->store().get_attempt(o.attempt.id), o.attempt);
 
   // The retry comes back when due, with a fresh lease, and counts a second attempt.
@@ -1343,7 +1386,7 @@ void run_reference_scenario(Fixture& f, S& s, id_generator& ids, timestamp t0) {
     enqueue_request request;
     request.event = Fixture::make_event(id(), topic);
     for (const auto& e : subscribers)
-      request.deliveries.push_back(Fixture::make_delivery(id(), request.event->id, e.endpoint.id, now));
+      request.deliveries.push_back(Fixture::make_delivery(id(), request.event->id, e->endpoint.id, now));
     if (round == 4) request.idempotency_key = "k";
     ASSERT_TRUE(s.enqueue(request, now).has_value());
     if (round == 2) {
@@ -1413,6 +1456,7 @@ REGISTER_TYPED_TEST_SUITE_P(delivery_store_conformance,
                             creates_and_gets_endpoints,
                             updates_endpoints_under_a_version_check,
                             topic_matches_follow_updates_and_deletes,
+                            fan_outs_and_claims_see_endpoint_changes,
                             rotates_secrets_keeping_the_previous_one,
                             deleting_an_endpoint_fails_its_pending_deliveries,
                             finds_the_endpoints_of_a_topic,

@@ -186,8 +186,8 @@ public:
     if (!endpoints) return unexpected(publish_error{endpoints.error(), {}});
 
     store::enqueue_request request;
-    for (const store::endpoint_record& rec : *endpoints) {
-      const model::webhook_endpoint& ep = rec.endpoint;
+    for (const store::shared_endpoint_record& rec : *endpoints) {
+      const model::webhook_endpoint& ep = rec->endpoint;
       if (ep.status == model::endpoint_status::inactive) continue; // SPEC.md Part 1 §10
       if (!establishment_matches(ep, e)) continue;
       request.deliveries.push_back(make_delivery(e, ep, now));
