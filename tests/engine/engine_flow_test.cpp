@@ -298,7 +298,8 @@ TEST(engine_flow, async_publish_completes_on_the_engine_strand) {
 }
 
 // A memory store that says it blocks, notes which threads call it, and makes each
-// record slow so that outcomes pile up behind it.
+// record slow so that outcomes pile up behind it: both ways of recording, since the
+// engine records with `record_then_claim` whenever no claim is on its way.
 struct slow_blocking_store : store::memory_store {
   static constexpr bool is_blocking = true;
   mutable std::mutex m;
@@ -318,6 +319,13 @@ struct slow_blocking_store : store::memory_store {
     note();
     std::this_thread::sleep_for(record_delay);
     return memory_store::record(o, now);
+  }
+  result<store::record_and_claim_result> record_then_claim(std::span<const store::attempt_outcome> o,
+                                                          const store::claim_request& r,
+                                                          timestamp now) {
+    note();
+    std::this_thread::sleep_for(record_delay);
+    return memory_store::record_then_claim(o, r, now);
   }
 };
 
