@@ -8,10 +8,13 @@
 #include <webhookd/core/clock.hpp>
 #include <webhookd/core/id.hpp>
 #include <webhookd/encoding/body.hpp>
+#include <webhookd/engine/options.hpp>
+#include <webhookd/http/address_guard.hpp>
 #include <webhookd/model/endpoint.hpp>
 #include <webhookd/model/event.hpp>
 #include <webhookd/store/records.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -55,6 +58,23 @@ void add_bench_endpoint(Store& store, const std::string& webhook_url, std::strin
   webhookd::store::endpoint_record rec;
   rec.endpoint = ep;
   if (!store.create_endpoint(rec)) throw std::runtime_error("create_endpoint");
+}
+
+/// The engine benchmarks' options: `connections` attempts in flight to the one
+/// loopback endpoint, over as many connections, trusting `ca_file` (the system store
+/// when empty), with the raw sender's 10 s timeout.
+inline webhookd::engine::engine_options bench_engine_options(std::size_t connections,
+                                                             const std::string& ca_file) {
+  webhookd::engine::engine_options o;
+  o.base_url = base_url;
+  o.max_in_flight_per_endpoint = connections;
+  o.attempt_timeout = std::chrono::seconds{10};
+  o.http.allowed_networks = {*webhookd::http::network::parse("127.0.0.0/8")};
+  o.http.allow_http = true;
+  o.http.use_system_trust_store = ca_file.empty();
+  o.http.ca_file = ca_file;
+  o.http.max_connections_per_origin = connections;
+  return o;
 }
 
 } // namespace bench

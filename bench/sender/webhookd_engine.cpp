@@ -14,7 +14,6 @@
 // until all of them are delivered.
 #include <webhookd/engine/engine.hpp>
 #include <webhookd/encoding/body.hpp>
-#include <webhookd/http/address_guard.hpp>
 #include <webhookd/store/memory_store.hpp>
 
 #include "bench_common.hpp"
@@ -39,7 +38,6 @@ namespace engine = webhookd::engine;
 namespace model = webhookd::model;
 namespace store = webhookd::store;
 
-constexpr const char* base_url = bench::base_url;
 constexpr const char* topic = "employee.created";
 
 
@@ -80,15 +78,8 @@ int main(int argc, char** argv) {
   store::memory_store deliveries;
   bench::add_bench_endpoint(deliveries, a.url, topic, bench::secret);
 
-  engine::engine_options o;
-  o.base_url = base_url;
-  o.max_in_flight_per_endpoint = static_cast<std::size_t>(a.connections);
-  o.attempt_timeout = 10s; // as the raw sender's client timeout
-  o.http.allowed_networks = {*webhookd::http::network::parse("127.0.0.0/8")};
-  o.http.allow_http = true;
-  o.http.use_system_trust_store = a.ca_file.empty();
-  o.http.ca_file = a.ca_file;
-  o.http.max_connections_per_origin = static_cast<std::size_t>(a.connections);
+  engine::engine_options o =
+      bench::bench_engine_options(static_cast<std::size_t>(a.connections), a.ca_file);
   unsigned long long reported = 0;
   o.on_event = [&reported](const engine::operational_event& ev) {
     if (++reported <= 5)

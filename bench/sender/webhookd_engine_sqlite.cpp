@@ -8,7 +8,6 @@
 //   webhookd_engine_sqlite_bench --url https://127.0.0.1:PORT/hooks/bench
 //       --ca-file ca.pem --connections 16 --events 3000 [--rounds 3]
 #include <webhookd/engine/engine.hpp>
-#include <webhookd/http/address_guard.hpp>
 #include <webhookd/store/sqlite_store.hpp>
 
 #include "bench_common.hpp"
@@ -50,15 +49,8 @@ void run(const char* name, const bench::args& a, const std::string& path) {
   Store s(path);
   bench::add_bench_endpoint(s, a.url, topic, bench::secret);
 
-  engine::engine_options o;
-  o.base_url = bench::base_url;
-  o.max_in_flight_per_endpoint = static_cast<std::size_t>(a.connections);
-  o.attempt_timeout = 10s;
-  o.http.allowed_networks = {*webhookd::http::network::parse("127.0.0.0/8")};
-  o.http.allow_http = true;
-  o.http.use_system_trust_store = a.ca_file.empty();
-  o.http.ca_file = a.ca_file;
-  o.http.max_connections_per_origin = static_cast<std::size_t>(a.connections);
+  const engine::engine_options o =
+      bench::bench_engine_options(static_cast<std::size_t>(a.connections), a.ca_file);
   engine::engine<Store> e(io.get_executor(), s, o);
   const engine::metrics& m = e.metrics();
   const model::event event = bench::padded_event(topic, nlohmann::json::object(), a.body_size);

@@ -160,7 +160,7 @@ public:
     unindex_topics(it->first, it->second.endpoint.topics);
     {
       std::lock_guard snapshots_lock(snapshots_mutex_);
-      if (const auto snap = snapshots_.find(it->first); snap != snapshots_.end()) snapshots_.erase(snap);
+      snapshots_.erase(it->first); // a new endpoint under this id starts at version 1 again
     }
     endpoints_.erase(it);
     return {};
@@ -201,7 +201,7 @@ public:
       const auto& topics = r.endpoint.topics;
       if (std::any_of(topics.begin(), topics.end(),
                       [&](const std::string& p) { return model::topic_matches(p, topic); }))
-        out.push_back(snapshot_of(found->first));
+        out.push_back(snapshot_of(found->first, r));
     }
     return out;
   }
@@ -812,37 +812,33 @@ private:
         if (is_full(++f->second)) ++full;
       }
       grant(row, granted);
-      out.push_back(claimed_delivery{row.delivery, snapshot_of(endpoint_id), row.event, granted});
+      out.push_back(claimed_delivery{row.delivery,
+                                     snapshot_of(endpoint_id, endpoints_.find(endpoint_id)->second),
+                                     row.event, granted});
     }
     return out;
   }
 
-  // The endpoint's record as claims and fan-outs hand it out: one shared copy, made
-  // again only when the endpoint itself changed (its resource, secrets or version),
-  // so that publishing or claiming does not copy the record's strings each time.
-  // Its `health` is the one of the copy's making: record results carry the current
-  // one. Called under `mutex_` (shared or exclusive); `snapshots_mutex_` orders the
-  // readers that share it.
-  shared_endpoint_record snapshot_of(std::string_view endpoint_id) const {
-    const endpoint_record& current = endpoints_.find(endpoint_id)->second;
+  // `current` (the record of `endpoint_id`) as claims and fan-outs hand it out: one
+  // shared copy, made again when the version moved. Every change of the resource or
+  // its secrets adds 1 to the version and health changes do not (delivery_store 1),
+  // so the copy differs from the record in its `health` alone, which record results
+  // carry instead. Called under `mutex_` (shared or exclusive); `snapshots_mutex_`
+  // orders the readers that share it.
+  shared_endpoint_record snapshot_of(std::string_view endpoint_id,
+                                     const endpoint_record& current) const {
     std::lock_guard lock(snapshots_mutex_);
     auto it = snapshots_.find(endpoint_id);
-    const bool added = it == snapshots_.end();
-    if (added) it = snapshots_.emplace(std::string(endpoint_id), nullptr).first;
-    const auto same_endpoint = [&](const endpoint_record& snap) {
-      return snap.version == current.version && snap.endpoint == current.endpoint &&
-             snap.previous_secret == current.previous_secret &&
-             snap.previous_secret_expires_at == current.previous_secret_expires_at;
-    };
-    if (added || !same_endpoint(*it->second))
+    if (it == snapshots_.end()) it = snapshots_.emplace(std::string(endpoint_id), nullptr).first;
+    if (!it->second || it->second->version != current.version)
       it->second = std::make_shared<const endpoint_record>(current);
     return it->second;
   }
 
   mutable std::shared_mutex mutex_;
   id_map<endpoint_record> endpoints_;
-  // What `snapshot_of` handed out last, per endpoint; compared with the record on
-  // every use, so an endpoint change needs no invalidation to be seen.
+  // What `snapshot_of` handed out last, per endpoint; its version is checked on every
+  // use, so an endpoint change needs no invalidation to be seen.
   mutable std::mutex snapshots_mutex_;
   mutable id_map<shared_endpoint_record> snapshots_;
   id_map<event_row> events_;

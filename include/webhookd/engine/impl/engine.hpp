@@ -932,7 +932,9 @@ private:
         with_store(
             [batch = std::span<const store::attempt_outcome>(recorded_.outcomes), now,
              req = next_claim(held)](Store& s) { return s.record_then_claim(batch, req, now); },
-            [self = this->shared_from_this()](result<store::record_and_claim_result> r) {
+            // By reference: the by-value parameter, moved into from the pool's
+            // result, is what GCC 12 at -O3 reports as maybe-uninitialized (-Werror).
+            [self = this->shared_from_this()](result<store::record_and_claim_result>&& r) {
               if (!r) {
                 // Counted once, as a record that failed (its outcomes are retried);
                 // the claim took nothing.
