@@ -260,6 +260,25 @@ TEST(engine, invalid_event_is_refused_and_nothing_stored) {
   EXPECT_EQ(r.error().code, std::errc::invalid_argument);
   EXPECT_FALSE(r.error().errors.empty());
   EXPECT_EQ(store.stats(default_clock().now())->events, 0);
+  EXPECT_EQ(r.shared(), nullptr);
+  EXPECT_THROW((void)r.value(), bad_result_access);
+}
+
+// The event handed back is the one the memory store keeps, not a copy of it: the
+// store holds the other reference, and the store's event reads the same.
+TEST(engine, publish_hands_back_the_stored_event_without_copying_it) {
+  asio::io_context io;
+  store::memory_store store;
+  add_endpoint(store, "ep1", "https://127.0.0.1:9/hook");
+  engine<store::memory_store> e(io.get_executor(), store, test_options());
+  auto r = e.publish(employee_created());
+  ASSERT_TRUE(r.has_value());
+  const std::shared_ptr<const model::event> shared = r.shared();
+  ASSERT_NE(shared, nullptr);
+  EXPECT_EQ(shared.get(), &*r);
+  EXPECT_GE(shared.use_count(), 3); // `r`, `shared` and the store's rows (a copy: 2)
+  EXPECT_EQ(*store.get_event(r->id), *r);
+  EXPECT_EQ(&r.value(), shared.get());
 }
 
 TEST(engine, stop_with_work_in_flight_releases_leases) {

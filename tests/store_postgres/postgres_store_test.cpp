@@ -384,7 +384,8 @@ TEST_F(postgres_store_test, an_enqueue_whose_commit_went_unanswered_finds_its_ro
   ASSERT_TRUE(by_b.has_value()) << by_b.error().message();
   ASSERT_TRUE(by_slow.has_value()) << by_slow.error().message();
   EXPECT_FALSE(by_slow->replayed);
-  EXPECT_EQ(by_slow->event, request.event);
+  ASSERT_NE(by_slow->event, nullptr);
+  EXPECT_EQ(*by_slow->event, *request.event);
   ASSERT_EQ(by_slow->deliveries.size(), 2u);
   EXPECT_EQ(by_slow->deliveries[0].id, request.deliveries[0].id);
   EXPECT_EQ(*a_->count_events({}), 1);

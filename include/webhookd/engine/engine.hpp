@@ -8,6 +8,7 @@
 #include <webhookd/engine/events.hpp>
 #include <webhookd/engine/metrics.hpp>
 #include <webhookd/engine/options.hpp>
+#include <webhookd/engine/publish_result.hpp>
 #include <webhookd/model/delivery.hpp>
 #include <webhookd/model/event.hpp>
 #include <webhookd/model/validation.hpp>
@@ -26,18 +27,6 @@
 #include <system_error>
 
 namespace webhookd::engine {
-
-/** Why `publish` refused an event: `code` is `std::errc::invalid_argument` with the
-    broken rules in `errors` (field and rule, as `model::validate_event` names them),
-    or the store's error with `errors` empty.
-
-    @par Thread safety
-    Distinct objects: Safe. Shared objects: Unsafe.
-*/
-struct publish_error {
-  std::error_code code;
-  model::validation_errors errors;
-};
 
 /** The result of an activation challenge (SPEC.md Part 1 §8).
 
@@ -160,8 +149,9 @@ public:
   void stop(std::chrono::milliseconds deadline = std::chrono::seconds{5},
             std::function<void()> on_stopped = {});
 
-  /// The result of `publish`: the stored event, or why it was refused.
-  using publish_result = result<model::event, publish_error>;
+  /// The result of `publish`: the stored event (read-only, shared with the store
+  /// where it can be), or why it was refused.
+  using publish_result = webhookd::engine::publish_result;
 
   /** Validates `e`, gives it an id (`id_generator`) and a `url` (`base_url/events/id`)
       when they are empty, and stores it with one delivery per subscribed endpoint

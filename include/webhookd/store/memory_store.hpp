@@ -478,7 +478,7 @@ private:
         const auto ev = events_.find(k->second.event_id);
         if (ev != events_.end()) {
           enqueue_result out;
-          out.event = *ev->second.event;
+          out.event = ev->second.event;
           out.replayed = true;
           if (const auto ds = event_deliveries_.find(ev->first); ds != event_deliveries_.end())
             for (const auto id : ds->second) out.deliveries.push_back(deliveries_.find(id)->second.delivery);
@@ -508,7 +508,7 @@ private:
       const auto stored_event = emplace_last(events_, ev->id, event_row{ev, now});
       new_event = &stored_event->second;
       new_event_key = stored_event->first;
-      out.event = *ev;
+      out.event = ev;
       if (request.idempotency_key)
         idempotency_[*request.idempotency_key] = idempotency_row{ev->id, now + request.idempotency_window};
     }

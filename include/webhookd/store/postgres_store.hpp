@@ -777,7 +777,7 @@ private:
       if (!k) return unexpected(k.error());
       if (!k->empty()) {
         enqueue_result out;
-        out.event = postgres::codec::read_event(k->text(0, 1));
+        out.event = std::make_shared<const model::event>(postgres::codec::read_event(k->text(0, 1)));
         out.replayed = true;
         auto ds = select_deliveries(c, "event_id", k->str(0, 0), false);
         if (!ds) return unexpected(ds.error());
@@ -842,7 +842,7 @@ private:
             q.add(request.event->id) + ", " + q.add(request.event->topic) + ", " +
             q.add(postgres::codec::millis(now)) + ", " +
             q.add(postgres::codec::event_doc(*request.event)) + ")) ";
-      out.event = *request.event;
+      out.event = std::make_shared<const model::event>(*request.event);
     }
     if (!request.deliveries.empty()) {
       postgres::array_builder id, url, ev, ev_type, ev_url, ep, ep_type, ep_url, next, extra;
@@ -920,7 +920,7 @@ private:
       if (!e) return unexpected(e.error());
       if (e->empty() || postgres::codec::read_event(e->text(0, 0)) != *request.event)
         return fail(store_errc::duplicate_id);
-      out.event = *request.event;
+      out.event = std::make_shared<const model::event>(*request.event);
     }
     postgres::array_builder ids;
     for (const auto& d : request.deliveries) ids.push(d.id);

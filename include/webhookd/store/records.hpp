@@ -177,9 +177,10 @@ struct enqueue_request {
     Distinct objects: Safe. Shared objects: Unsafe.
 */
 struct enqueue_result {
-  /// The event stored (or the first one stored under the key); nullopt when the
-  /// request carried none.
-  std::optional<model::event> event;
+  /// The event stored (or the first one stored under the key); null when the request
+  /// carried none. Shared and read-only, so that a store that keeps its events in
+  /// memory hands out its own copy instead of copying it back (`publish` returns it).
+  std::shared_ptr<const model::event> event;
   /// The deliveries as stored (held ones have `next_attempt_at` nullopt), or, on an
   /// idempotent replay, the first event's deliveries as they are now. May be empty
   /// for a new enqueue whose request said `return_deliveries = false`.

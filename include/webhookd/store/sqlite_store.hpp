@@ -730,7 +730,9 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
         out.replayed = true;
         if (const auto ec = sqlite::for_each_row(
                 c, "SELECT resource FROM events WHERE id = ?",
-                [&](const sqlite::statement& s) { out.event = sqlite::read_event(s.text(0)); },
+                [&](const sqlite::statement& s) {
+                  out.event = std::make_shared<const model::event>(sqlite::read_event(s.text(0)));
+                },
                 *event_id))
           return fail(ec);
         if (out.event) {
@@ -825,7 +827,7 @@ inline result<enqueue_result> sqlite_store::enqueue(const enqueue_request& reque
   });
   if (!stored || stored->replayed) return stored;
   enqueue_result out;
-  out.event = request.event;
+  if (request.event) out.event = std::make_shared<const model::event>(*request.event);
   if (!request.return_deliveries) return out;
   out.deliveries = deliveries;
   for (std::size_t i = 0; i < n; ++i)

@@ -154,7 +154,7 @@ class engine_state : public std::enable_shared_from_this<engine_state<Store>> {
 
 public:
   using strand_type = asio::any_io_executor; // a strand: see make_engine_strand
-  using publish_result = result<model::event, publish_error>;
+  using publish_result = webhookd::engine::publish_result;
 
   engine_state(const asio::any_io_executor& ex, Store& store, engine_options options)
       : strand_(make_engine_strand(ex)), store_(store), options_(std::move(options)),
@@ -205,7 +205,7 @@ public:
     // others take it by reference, as the concept says.
     auto stored = store_.enqueue(std::move(request), now);
     if (!stored) return unexpected(publish_error{stored.error(), {}});
-    WEBHOOKD_ASSERT(stored->event.has_value());
+    WEBHOOKD_ASSERT(stored->event != nullptr);
     if (!stored->replayed) {
       metrics_.published.fetch_add(1, std::memory_order_relaxed);
       metrics_.deliveries_created.fetch_add(fanned_out, std::memory_order_relaxed);
@@ -224,7 +224,7 @@ public:
           asio::post(strand_, [self = this->shared_from_this()] { self->take_inbox(); });
       }
     }
-    return std::move(*stored->event);
+    return publish_result(std::move(stored->event));
   }
 
   template <class Handler>
