@@ -88,6 +88,7 @@ nlohmann::json run_engine_scenario(Store& store, const scenario& s, const run_co
   asio::io_context io(1);
   engine::engine_options o;
   o.base_url = bench::base_url;
+  o.serial_executor = true; // `io` runs on this thread alone
   o.max_in_flight_per_endpoint = s.endpoints == 1 ? static_cast<std::size_t>(s.connections) : 3;
   o.http.max_connections_per_origin = static_cast<std::size_t>(s.connections);
   o.http.allowed_networks = {*webhookd::http::network::parse("127.0.0.0/8")};

@@ -68,6 +68,8 @@ inline webhookd::engine::engine_options bench_engine_options(std::size_t connect
   webhookd::engine::engine_options o;
   o.base_url = base_url;
   o.max_in_flight_per_endpoint = connections;
+  // The benchmarks run their io_context on one thread, as the raw sender does.
+  o.serial_executor = true;
   o.attempt_timeout = std::chrono::seconds{10};
   o.http.allowed_networks = {*webhookd::http::network::parse("127.0.0.0/8")};
   o.http.allow_http = true;

@@ -48,6 +48,8 @@ wh::engine::engine_options engine_options_for(const host::host_config& c) {
   if (c.retries) o.retries = *c.retries;
   o.attempt_timeout = c.attempt_timeout;
   o.signature_scheme = scheme_of(c.signature);
+  // One thread runs the io_context unless --io-threads says otherwise: no strand needed.
+  o.serial_executor = c.io_threads == 1;
   o.base_url = c.effective_base_url() + "/lucca-api";
   o.http.allow_http = c.allow_http;
   o.http.allowed_networks = c.allowed_networks;

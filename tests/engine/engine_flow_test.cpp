@@ -8,6 +8,8 @@
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/strand.hpp>
+#include <asio/thread_pool.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -278,7 +280,7 @@ TEST(engine_flow, async_publish_completes_on_the_engine_strand) {
     // Given an io_context's executor, the engine's strand is over it directly.
     // (target() points into the executor it is called on: keep that one alive.)
     const auto ex = e.get_executor();
-    const auto* strand = ex.target<asio::strand<asio::io_context::executor_type>>();
+    const auto* strand = detail::target_as<asio::strand<asio::io_context::executor_type>>(ex);
     on_strand = strand != nullptr && strand->running_in_this_thread();
     ASSERT_TRUE(r.has_value());
     id = r->id;
@@ -295,6 +297,79 @@ TEST(engine_flow, async_publish_completes_on_the_engine_strand) {
     refused = true;
   });
   ASSERT_TRUE(test::run_until(t.io, [&] { return refused; }));
+}
+
+// `serial_executor`: the engine runs on the host's io_context executor itself (one
+// thread runs it), with no strand of its own, and still delivers everything.
+TEST(engine_flow, a_serial_executor_is_used_without_a_strand) {
+  receiver_setup<> t([](const test::received_request&) { return test::respond(200); });
+  auto options = test_options();
+  options.serial_executor = true;
+  auto& e = t.start(options);
+  const auto ex = e.get_executor();
+  const auto* io_ex = detail::target_as<asio::io_context::executor_type>(ex);
+  ASSERT_NE(io_ex, nullptr);
+  EXPECT_TRUE(*io_ex == t.io.get_executor());
+  EXPECT_EQ(detail::target_as<asio::strand<asio::io_context::executor_type>>(ex), nullptr);
+  bool in_io_thread = false;
+  std::string first;
+  e.async_publish(employee_created(), {}, [&](engine<store::memory_store>::publish_result r) {
+    ASSERT_TRUE(r.has_value());
+    in_io_thread = t.io.get_executor().running_in_this_thread();
+    first = r->id;
+  });
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    auto r = e.publish(employee_created());
+    ASSERT_TRUE(r.has_value());
+    ids.push_back(r->id);
+  }
+  ASSERT_TRUE(t.run_until_delivered(21));
+  EXPECT_TRUE(in_io_thread);
+  ASSERT_FALSE(first.empty());
+  ids.push_back(first);
+  for (const auto& id : ids) EXPECT_TRUE(settled(t.store, id)) << id;
+}
+
+// Any other executor gets a strand of the engine's own over it: a thread pool's, run
+// by two threads, delivers everything (its executor is no io_context's).
+TEST(engine_flow, runs_on_a_strand_over_a_thread_pool) {
+  receiver_setup<> t([](const test::received_request&) { return test::respond(200); });
+  asio::thread_pool pool(2);
+  {
+    engine<store::memory_store> e(pool.get_executor(), t.store, test_options());
+    EXPECT_EQ(detail::target_as<asio::io_context::executor_type>(e.get_executor()), nullptr);
+    EXPECT_NE(detail::target_as<asio::strand<asio::any_io_executor>>(e.get_executor()), nullptr);
+    e.start();
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i) {
+      auto r = e.publish(employee_created());
+      ASSERT_TRUE(r.has_value());
+      ids.push_back(r->id);
+    }
+    ASSERT_TRUE(test::run_until(t.io, [&] { return e.metrics().delivered.load() >= 20; }));
+    for (const auto& id : ids) EXPECT_TRUE(settled(t.store, id)) << id;
+    std::atomic<bool> stopped{false};
+    e.stop(std::chrono::seconds{5}, [&] { stopped = true; });
+    ASSERT_TRUE(test::run_until(t.io, [&] { return stopped.load(); }));
+  }
+  pool.join();
+}
+
+// A strand handed to the engine is what it runs on: no second strand over it.
+TEST(engine_flow, a_strand_given_is_used_as_it_is) {
+  receiver_setup<> t([](const test::received_request&) { return test::respond(200); });
+  const auto given = asio::make_strand(t.io);
+  engine<store::memory_store> e(given, t.store, test_options());
+  const auto ex = e.get_executor();
+  const auto* strand = detail::target_as<asio::strand<asio::io_context::executor_type>>(ex);
+  ASSERT_NE(strand, nullptr);
+  EXPECT_TRUE(*strand == given);
+  e.start();
+  auto r = e.publish(employee_created());
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(test::run_until(t.io, [&] { return e.metrics().delivered.load() >= 1; }));
+  EXPECT_TRUE(settled(t.store, r->id));
 }
 
 // A memory store that says it blocks, notes which threads call it, and makes each

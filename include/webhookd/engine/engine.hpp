@@ -120,9 +120,11 @@ struct publish_options {
 template <store::delivery_store Store>
 class engine {
 public:
-  /// The strand every handler of the engine runs on: an `asio::strand` over the
-  /// executor the engine was given (over `io_context::executor_type` itself when that
-  /// is what it wraps, which spares the engine's I/O many heap allocations).
+  /// What every handler of the engine runs on: an `asio::strand` over the executor
+  /// the engine was given (over `io_context::executor_type` itself when that is what
+  /// it wraps, which spares the engine's I/O many heap allocations); the given
+  /// executor itself when it is a strand already, or when
+  /// `engine_options::serial_executor` says that it runs one handler at a time.
   using executor_type = asio::any_io_executor;
 
   /** An engine over `store`, which must outlive it.
@@ -136,7 +138,7 @@ public:
   /// Abandons the loop: nothing is recorded after this; leases run out by themselves.
   ~engine();
 
-  /// The engine's strand.
+  /// The engine's strand (or the host's serial executor: see `executor_type`).
   executor_type get_executor() const noexcept;
 
   /// Releases leases left by an earlier run of the same owner, then starts claiming.

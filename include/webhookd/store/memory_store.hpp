@@ -30,6 +30,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -315,7 +316,7 @@ public:
     std::shared_lock lock(mutex_);
     const auto it = attempts_.find(id);
     if (it == attempts_.end()) return fail(errc::not_found);
-    return it->second;
+    return attempt_of(it->first, it->second);
   }
 
   /// One page of events.
@@ -341,9 +342,8 @@ public:
                                                               const page_request& request) const {
     std::shared_lock lock(mutex_);
     return list_page(
-        attempts_, request,
-        [&](const model::webhook_delivery_attempt& a) { return pass(filter, a); },
-        [](const model::webhook_delivery_attempt& a) { return a; });
+        attempts_, request, [&](const attempt_row& a) { return pass(filter, a); },
+        [](const std::string& id, const attempt_row& a) { return attempt_of(id, a); });
   }
 
   /// How many events pass `filter`.
@@ -361,8 +361,7 @@ public:
   /// How many attempts pass `filter`.
   result<std::int64_t> count_attempts(const attempt_filter& filter) const {
     std::shared_lock lock(mutex_);
-    return count_if(attempts_,
-                    [&](const model::webhook_delivery_attempt& a) { return pass(filter, a); });
+    return count_if(attempts_, [&](const attempt_row& a) { return pass(filter, a); });
   }
 
   // --- maintenance (requirement 11) ---------------------------------------------------
@@ -453,6 +452,60 @@ private:
     std::optional<store::lease> lease;
     bool ignore_endpoint_status = false;
   };
+
+  // An attempt as the store keeps it, about 600 bytes and four heap strings smaller
+  // than the resource (every delivery leaves one, and the memory store keeps them
+  // all): its id is its key in `attempts_`, and its `webhook_delivery` reference is
+  // read back from its delivery's row, which it points to (attempts are removed with
+  // their delivery, never after it). An attempt that names its delivery otherwise,
+  // or that carries links or embedded resources, is kept whole in `whole`.
+  struct attempt_row {
+    const delivery_row* delivery = nullptr;
+    std::string url;
+    std::string signature;
+    std::string error_response_body;
+    timestamp created_at{};
+    std::optional<int> response_status_code;
+    bool is_successful = false;
+    std::unique_ptr<const model::webhook_delivery_attempt> whole;
+  };
+
+  static attempt_row attempt_row_of(const model::webhook_delivery_attempt& a,
+                                    const delivery_row& delivery) {
+    attempt_row r;
+    r.delivery = &delivery;
+    const model::reference& ref = a.webhook_delivery;
+    const bool reads_back = ref.id == delivery.delivery.id && ref.url == delivery.delivery.url &&
+                            ref.type == model::webhook_delivery::type_name &&
+                            a.links.is_absent() && !a.embedded;
+    if (!reads_back) {
+      r.whole = std::make_unique<const model::webhook_delivery_attempt>(a);
+      return r;
+    }
+    r.url = a.url;
+    r.signature = a.signature;
+    r.error_response_body = a.error_response_body;
+    r.created_at = a.created_at;
+    r.response_status_code = a.response_status_code;
+    r.is_successful = a.is_successful;
+    return r;
+  }
+
+  static model::webhook_delivery_attempt attempt_of(const std::string& id, const attempt_row& r) {
+    if (r.whole) return *r.whole;
+    model::webhook_delivery_attempt a;
+    a.id = id;
+    a.url = r.url;
+    a.signature = r.signature;
+    a.webhook_delivery = model::reference{r.delivery->delivery.id,
+                                          std::string(model::webhook_delivery::type_name),
+                                          r.delivery->delivery.url};
+    a.is_successful = r.is_successful;
+    a.response_status_code = r.response_status_code;
+    a.error_response_body = r.error_response_body;
+    a.created_at = r.created_at;
+    return a;
+  }
 
   struct idempotency_row {
     std::string event_id;
@@ -585,8 +638,11 @@ private:
            f.event_id.matches(r.delivery.event.id) && f.status.matches(r.delivery.status);
   }
 
-  static bool pass(const attempt_filter& f, const model::webhook_delivery_attempt& a) {
-    return f.delivery_id.matches(a.webhook_delivery.id) && f.is_successful.matches(a.is_successful);
+  static bool pass(const attempt_filter& f, const attempt_row& a) {
+    if (a.whole)
+      return f.delivery_id.matches(a.whole->webhook_delivery.id) &&
+             f.is_successful.matches(a.whole->is_successful);
+    return f.delivery_id.matches(a.delivery->delivery.id) && f.is_successful.matches(a.is_successful);
   }
 
   template <class Map, class Pass>
@@ -597,10 +653,29 @@ private:
   }
 
   // A page of `map` (ascending keys) under a filter, per `delivery_store` 10.
+  // `project` makes an item of a row, or of its key and row.
+  template <class Map, class Project>
+  using projected_t = typename std::conditional_t<
+      std::is_invocable_v<const Project&, const typename Map::key_type&,
+                          const typename Map::mapped_type&>,
+      std::invoke_result<const Project&, const typename Map::key_type&,
+                         const typename Map::mapped_type&>,
+      std::invoke_result<const Project&, const typename Map::mapped_type&>>::type;
+
+  template <class Map, class Project>
+  static projected_t<Map, Project> project_row(const Project& project,
+                                               const typename Map::value_type& kv) {
+    if constexpr (std::is_invocable_v<const Project&, const typename Map::key_type&,
+                                      const typename Map::mapped_type&>)
+      return project(kv.first, kv.second);
+    else
+      return project(kv.second);
+  }
+
   template <class Map, class Pass, class Project>
   static auto list_page(const Map& map, const page_request& request, Pass pass_fn, Project project)
-      -> result<page<std::invoke_result_t<Project, const typename Map::mapped_type&>>> {
-    using item_type = std::invoke_result_t<Project, const typename Map::mapped_type&>;
+      -> result<page<projected_t<Map, Project>>> {
+    using item_type = projected_t<Map, Project>;
     if (request.limit > max_page_limit) return fail(store_errc::invalid_request);
     page<item_type> out;
     if (request.limit == 0) return out;
@@ -618,7 +693,7 @@ private:
       std::reverse(picked.begin(), picked.end());
     }
     if (picked.empty()) return out;
-    for (auto it : picked) out.items.push_back(project(it->second));
+    for (auto it : picked) out.items.push_back(project_row<Map>(project, *it));
     // prev: a passing item before the first; next: one after the last.
     for (auto it = picked.front(); it != map.begin();) {
       --it;
@@ -737,7 +812,7 @@ private:
       return r;
     }
 
-    const auto attempt = emplace_last(attempts_, o.attempt.id, o.attempt);
+    const auto attempt = emplace_last(attempts_, o.attempt.id, attempt_row_of(o.attempt, row));
     auto& of_delivery = emplace_last(delivery_attempts_, std::string_view(d->first), id_views{})->second;
     of_delivery.insert(of_delivery.end(), std::string_view(attempt->first));
     drop_lease(row);
@@ -843,7 +918,7 @@ private:
   mutable id_map<shared_endpoint_record> snapshots_;
   id_map<event_row> events_;
   id_map<delivery_row> deliveries_;
-  id_map<model::webhook_delivery_attempt> attempts_;
+  id_map<attempt_row> attempts_;
   id_map<idempotency_row> idempotency_;
   // The indexes below hold ids as views of strings that the records' maps own (a
   // map's keys, a row's delivery id): map nodes do not move, and an index entry is

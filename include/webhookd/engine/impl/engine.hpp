@@ -41,6 +41,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -72,14 +73,26 @@ inline bool establishment_matches(const model::webhook_endpoint& ep, const model
                      [&](const model::reference& r) { return r.id == e.business_establishment->id; });
 }
 
-/** The strand the engine runs on, over the host's executor. Over an `io_context`'s
-    own executor when that is what the host gave: a `strand<io_context::executor_type>`
-    fits `any_io_executor`'s small buffer, so the client's sockets and timers copy,
-    query and re-wrap it without allocating. A `strand<any_io_executor>` does not fit,
-    and every handler-work `prefer` and `blocking` query on it allocates (~20 heap
-    allocations per delivery, measured with heaptrack on the engine benchmark). */
-inline asio::any_io_executor make_engine_strand(const asio::any_io_executor& ex) {
-  if (const auto* io = ex.target<asio::io_context::executor_type>())
+/// `ex`'s target if it is an `Executor`, else null. Asio's `target<T>()` (1.22)
+/// casts without looking at the type, so the type is compared first.
+template <class Executor>
+const Executor* target_as(const asio::any_io_executor& ex) noexcept {
+  return ex.target_type() == typeid(Executor) ? ex.target<Executor>() : nullptr;
+}
+
+/** The executor the engine runs on, given the host's `ex`: `ex` itself when it is a
+    strand already or the host says it is serial (`engine_options::serial_executor`),
+    otherwise a strand over it. Over an `io_context`'s own executor when that is what
+    the host gave: a `strand<io_context::executor_type>` fits `any_io_executor`'s
+    small buffer, so the client's sockets and timers copy, query and re-wrap it
+    without allocating. A `strand<any_io_executor>` does not fit, and every
+    handler-work `prefer` and `blocking` query on it allocates (~20 heap allocations
+    per delivery, measured with heaptrack on the engine benchmark). */
+inline asio::any_io_executor make_engine_executor(const asio::any_io_executor& ex, bool serial) {
+  if (serial || target_as<asio::strand<asio::io_context::executor_type>>(ex) != nullptr ||
+      target_as<asio::strand<asio::any_io_executor>>(ex) != nullptr)
+    return ex;
+  if (const auto* io = target_as<asio::io_context::executor_type>(ex))
     return asio::make_strand(*io);
   return asio::make_strand(ex);
 }
@@ -153,11 +166,11 @@ class engine_state : public std::enable_shared_from_this<engine_state<Store>> {
   static constexpr int max_record_tries = 3;
 
 public:
-  using strand_type = asio::any_io_executor; // a strand: see make_engine_strand
+  using strand_type = asio::any_io_executor; // serial: see make_engine_executor
   using publish_result = webhookd::engine::publish_result;
 
   engine_state(const asio::any_io_executor& ex, Store& store, engine_options options)
-      : strand_(make_engine_strand(ex)), store_(store), options_(std::move(options)),
+      : strand_(make_engine_executor(ex, options.serial_executor)), store_(store), options_(std::move(options)),
         client_(asio::any_io_executor(strand_), client_options_of(options_)), timer_(strand_),
         stop_timer_(strand_), rng_(std::random_device{}()),
         wakes_(options_.clock ? options_.clock->now() : default_clock().now()) {
