@@ -377,15 +377,14 @@ public:
         ++it;
         continue;
       }
-      if (const auto a = delivery_attempts_.find(it->first); a != delivery_attempts_.end()) {
-        for (const auto attempt_id : a->second) {
-          if (const auto at = attempts_.find(attempt_id); at != attempts_.end()) {
-            attempts_.erase(at);
-            ++report.attempts;
-          }
-        }
-        delivery_attempts_.erase(a);
+      for (const std::string* attempt_id = row.last_attempt; attempt_id != nullptr;) {
+        const auto at = attempts_.find(*attempt_id);
+        WEBHOOKD_ASSERT(at != attempts_.end());
+        attempt_id = at->second.previous;
+        attempts_.erase(at);
+        ++report.attempts;
       }
+      row.last_attempt = nullptr;
       if (pending) {
         unschedule(row);
         drop_lease(row);
@@ -394,16 +393,13 @@ public:
           if (p->second.empty()) pending_.erase(p);
         }
       }
-      if (const auto e = event_deliveries_.find(row.delivery.event.id); e != event_deliveries_.end()) {
-        e->second.erase(it->first);
-        if (e->second.empty()) event_deliveries_.erase(e);
-      }
+      unlink_from_event(row);
       count_finished(row.delivery.status, -1);
       it = deliveries_.erase(it);
       ++report.deliveries;
     }
     for (auto it = events_.begin(); it != events_.end();) {
-      if (it->second.created_at < request.older_than && !event_deliveries_.contains(it->first)) {
+      if (it->second.created_at < request.older_than && it->second.first_delivery == nullptr) {
         it = events_.erase(it);
         ++report.events;
       } else {
@@ -440,9 +436,17 @@ public:
   }
 
 private:
+  struct delivery_row;
+
+  // The deliveries of an event and the attempts of a delivery are lists threaded
+  // through the rows themselves (map nodes do not move, and a row leaves its list
+  // before it leaves its map), so that storing a delivery or an attempt indexes it
+  // without allocating.
   struct event_row {
     std::shared_ptr<const model::event> event; // immutable once stored: shared with claims
     timestamp created_at;
+    delivery_row* first_delivery = nullptr; // its deliveries, in the order stored
+    delivery_row* last_delivery = nullptr;
   };
 
   struct delivery_row {
@@ -451,7 +455,29 @@ private:
     timestamp created_at;
     std::optional<store::lease> lease;
     bool ignore_endpoint_status = false;
+    event_row* of_event = nullptr; // and its neighbours in that event's list
+    delivery_row* previous_of_event = nullptr;
+    delivery_row* next_of_event = nullptr;
+    const std::string* last_attempt = nullptr; // its newest attempt's key in `attempts_`
   };
+
+  static void link_to_event(delivery_row& row, event_row& event) noexcept {
+    row.of_event = &event;
+    row.previous_of_event = event.last_delivery;
+    if (event.last_delivery != nullptr) event.last_delivery->next_of_event = &row;
+    else event.first_delivery = &row;
+    event.last_delivery = &row;
+  }
+
+  static void unlink_from_event(delivery_row& row) noexcept {
+    event_row& event = *row.of_event;
+    if (row.previous_of_event != nullptr) row.previous_of_event->next_of_event = row.next_of_event;
+    else event.first_delivery = row.next_of_event;
+    if (row.next_of_event != nullptr) row.next_of_event->previous_of_event = row.previous_of_event;
+    else event.last_delivery = row.previous_of_event;
+    row.of_event = nullptr;
+    row.previous_of_event = row.next_of_event = nullptr;
+  }
 
   // An attempt as the store keeps it, about 600 bytes and four heap strings smaller
   // than the resource (every delivery leaves one, and the memory store keeps them
@@ -468,6 +494,7 @@ private:
     std::optional<int> response_status_code;
     bool is_successful = false;
     std::unique_ptr<const model::webhook_delivery_attempt> whole;
+    const std::string* previous = nullptr; // the delivery's attempt before this one (key)
   };
 
   static attempt_row attempt_row_of(const model::webhook_delivery_attempt& a,
@@ -533,8 +560,14 @@ private:
           enqueue_result out;
           out.event = ev->second.event;
           out.replayed = true;
-          if (const auto ds = event_deliveries_.find(ev->first); ds != event_deliveries_.end())
-            for (const auto id : ds->second) out.deliveries.push_back(deliveries_.find(id)->second.delivery);
+          std::vector<const delivery_row*> rows;
+          for (const delivery_row* r = ev->second.first_delivery; r != nullptr; r = r->next_of_event)
+            rows.push_back(r);
+          std::sort(rows.begin(), rows.end(), [](const delivery_row* a, const delivery_row* b) {
+            return a->delivery.id < b->delivery.id;
+          });
+          out.deliveries.reserve(rows.size());
+          for (const delivery_row* r : rows) out.deliveries.push_back(r->delivery);
           return out;
         }
       }
@@ -554,7 +587,7 @@ private:
     // Apply.
     enqueue_result out;
     // The request's event (the deliveries' event, nearly always): its row and key.
-    const event_row* new_event = nullptr;
+    event_row* new_event = nullptr;
     std::string_view new_event_key;
     if (request.event) {
       auto ev = std::make_shared<const model::event>(take(*request.event, owned));
@@ -572,8 +605,7 @@ private:
       const model::webhook_delivery& d = row.delivery;
       const bool of_new_event = new_event != nullptr && d.event.id == new_event_key;
       const auto event_it = of_new_event ? events_.end() : events_.find(d.event.id);
-      const event_row& event = of_new_event ? *new_event : event_it->second;
-      const std::string_view event_key = of_new_event ? new_event_key : event_it->first;
+      event_row& event = of_new_event ? *new_event : event_it->second;
       row.event = event.event;
       const auto& endpoint = endpoints_.find(d.webhook_endpoint.id)->second;
       if (!request.ignore_endpoint_status &&
@@ -588,8 +620,7 @@ private:
       const std::string_view key = it->first;
       auto& of_endpoint = pending_[stored.webhook_endpoint.id];
       of_endpoint.insert(of_endpoint.end(), key);
-      auto& of_event = emplace_last(event_deliveries_, event_key, id_views{})->second;
-      of_event.insert(of_event.end(), key);
+      link_to_event(it->second, event);
       if (stored.next_attempt_at)
         emplace_last(due_, due_key{*stored.next_attempt_at, stored.id}, &it->second);
       if (request.return_deliveries) out.deliveries.push_back(stored);
@@ -813,8 +844,8 @@ private:
     }
 
     const auto attempt = emplace_last(attempts_, o.attempt.id, attempt_row_of(o.attempt, row));
-    auto& of_delivery = emplace_last(delivery_attempts_, std::string_view(d->first), id_views{})->second;
-    of_delivery.insert(of_delivery.end(), std::string_view(attempt->first));
+    attempt->second.previous = row.last_attempt;
+    row.last_attempt = &attempt->first;
     drop_lease(row);
     row.delivery.attempts_count += 1;
     row.delivery.status = o.status;
@@ -935,10 +966,8 @@ private:
   id_map<id_views> pending_;
   // Endpoint ids (keys of `endpoints_`) by each topic pattern they subscribe to.
   id_map<id_views> subscribers_;
-  // Deliveries of each event (keys: `events_`'s), attempts of each delivery (keys:
-  // `deliveries_`'s).
-  std::map<std::string_view, id_views> event_deliveries_;
-  std::map<std::string_view, id_views> delivery_attempts_;
+  // (The deliveries of each event and the attempts of each delivery are lists through
+  // the rows: see `event_row`.)
   // Deliveries stored as delivered and as failed, for `stats` (undelivered ones are
   // counted from `pending_`).
   std::int64_t delivered_count_ = 0;

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -1170,6 +1171,67 @@ TYPED_TEST_P(delivery_store_conformance, purge_removes_old_history_but_not_pendi
   EXPECT_TRUE(this->claim("w", this->now() + std::chrono::hours{1000}).empty());
 }
 
+// Attempts recorded as the engine records them (the reference carries the delivery's
+// own URL) read back unchanged, stay in order per delivery, and all go with their
+// delivery when it is purged; an event stays while any delivery of it does.
+TYPED_TEST_P(delivery_store_conformance, purge_takes_every_attempt_of_a_delivery) {
+  const auto a = this->add_endpoint();
+  const auto p = this->publish({a, a, a}, this->now());
+  const auto engine_outcome = [&](const claimed_delivery& c, bool ok, model::delivery_status st,
+                                  std::optional<timestamp> next_at = std::nullopt) {
+    auto o = this->outcome(c, ok, st, next_at);
+    o.attempt.url = "https://example.test/webhook-delivery-attempts/" + o.attempt.id;
+    o.attempt.webhook_delivery.url = c.delivery.url;
+    return o;
+  };
+  auto c = this->claim("w", this->now());
+  ASSERT_EQ(c.size(), 3u);
+  std::map<std::string, claimed_delivery> by_id;
+  for (const auto& x : c) by_id.emplace(x.delivery.id, x);
+  // d0, the one attempted three times, is the middle delivery of its event's three;
+  // the purge takes it and d1 (the last), and leaves d2 (the first, still pending).
+  const auto& d0 = p.delivery_ids[1];
+  const auto& d1 = p.delivery_ids[2];
+  const auto& d2 = p.delivery_ids[0];
+  std::vector<attempt_outcome> of_d0{
+      engine_outcome(by_id.at(d0), false, model::delivery_status::undelivered, this->now())};
+  this->record({of_d0.back(), this->outcome(by_id.at(d1), false, model::delivery_status::failed),
+                engine_outcome(by_id.at(d2), false, model::delivery_status::undelivered,
+                               this->now() + std::chrono::hours{1})});
+  for (const bool last : {false, true}) {
+    auto again = this->claim("w", this->now());
+    ASSERT_EQ(this->ids_of(again), (std::vector<std::string>{d0}));
+    of_d0.push_back(last ? engine_outcome(again[0], true, model::delivery_status::delivered)
+                         : engine_outcome(again[0], false, model::delivery_status::undelivered, this->now()));
+    this->record({of_d0.back()});
+  }
+
+  auto& s = this->store();
+  for (const auto& o : of_d0) {
+    auto got = s.get_attempt(o.attempt.id);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(*got, o.attempt);
+  }
+  attempt_filter of_first;
+  of_first.delivery_id.include = {d0};
+  EXPECT_EQ(this->ids_of(this->all_pages(s, of_first, &TypeParam::list_attempts, 2)),
+            (std::vector<std::string>{of_d0[0].attempt.id, of_d0[1].attempt.id,
+                                      of_d0[2].attempt.id}));
+  EXPECT_EQ(*s.count_attempts(of_first), 3);
+
+  this->clock_.advance(std::chrono::hours{24} * 61);
+  purge_request request;
+  request.older_than = this->now() - std::chrono::hours{24} * 60;
+  EXPECT_EQ(*s.purge(request), (purge_report{0, 2, 4})); // d0 with its 3, d1 with its 1
+  for (const auto& o : of_d0) EXPECT_EQ(s.get_attempt(o.attempt.id).error(), errc::not_found);
+  EXPECT_TRUE(s.get_event(p.event_id).has_value()); // d2 is still pending
+  EXPECT_EQ(*s.count_attempts(attempt_filter{}), 1);
+  request.include_pending = true;
+  EXPECT_EQ(*s.purge(request), (purge_report{1, 1, 1}));
+  EXPECT_EQ(s.get_event(p.event_id).error(), errc::not_found);
+  EXPECT_EQ(*s.count_attempts(attempt_filter{}), 0);
+}
+
 TYPED_TEST_P(delivery_store_conformance, record_then_claim_claims_what_the_record_freed) {
   if constexpr (!store::records_then_claims<TypeParam>) {
     GTEST_SKIP() << "the store has no record_then_claim (optional)";
@@ -1490,6 +1552,7 @@ REGISTER_TYPED_TEST_SUITE_P(delivery_store_conformance,
                             cursors_page_forward_and_back,
                             page_limits_are_0_to_100,
                             purge_removes_old_history_but_not_pending_work,
+                            purge_takes_every_attempt_of_a_delivery,
                             record_then_claim_claims_what_the_record_freed,
                             stats_count_the_queue,
                             concurrent_claims_never_share_a_delivery,

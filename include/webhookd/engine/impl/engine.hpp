@@ -230,7 +230,7 @@ public:
         bool post = false;
         {
           std::lock_guard lock(inbox_mutex_);
-          inbox_.push_back(pin_request{stored->event->id, fanned_out});
+          inbox_.push_back(pin_request{stored->event, fanned_out});
           post = !std::exchange(inbox_posted_, true);
         }
         if (post)
@@ -664,13 +664,14 @@ private:
   // --- bodies, signers, URLs ----------------------------------------------------------
 
   void take_inbox() {
-    std::vector<pin_request> taken;
+    // `inbox_taken_` (strand only) and `inbox_` swap, so both keep their capacity.
     {
       std::lock_guard lock(inbox_mutex_);
-      taken.swap(inbox_);
+      inbox_taken_.swap(inbox_);
       inbox_posted_ = false;
     }
-    for (const pin_request& p : taken) pin(p.event_id, p.deliveries);
+    for (const pin_request& p : inbox_taken_) pin(p.event->id, p.deliveries);
+    inbox_taken_.clear();
     pump();
   }
 
@@ -1134,7 +1135,7 @@ private:
 
   // An event just published, whose body the strand pins for its fan-out.
   struct pin_request {
-    std::string event_id;
+    std::shared_ptr<const model::event> event; // shared: its id is not copied
     std::size_t deliveries = 0;
   };
 
@@ -1176,6 +1177,7 @@ private:
   std::optional<asio::thread_pool> pool_; // blocking stores only
   std::mutex inbox_mutex_; // publish (any thread) -> strand
   std::vector<pin_request> inbox_;
+  std::vector<pin_request> inbox_taken_;
   bool inbox_posted_ = false;
 };
 

@@ -9,6 +9,8 @@
 #include <webhookd/model/endpoint.hpp>
 #include <webhookd/store/records.hpp>
 
+#include <algorithm>
+#include <cstddef>
 #include <set>
 #include <string_view>
 #include <system_error>
@@ -60,10 +62,20 @@ template <class DeliveryExists, class EventExists, class EndpointExists>
 std::error_code check_new_deliveries(const enqueue_request& request,
                                      DeliveryExists&& delivery_exists, EventExists&& event_exists,
                                      EndpointExists&& endpoint_exists) {
+  // Ids repeated within the batch: a scan of the ones before for the usual few
+  // deliveries (no allocation on every publish), a set for a large fan-out.
+  constexpr std::size_t scan_up_to = 16;
+  const auto& ds = request.deliveries;
   std::set<std::string_view> batch_ids;
-  for (const auto& d : request.deliveries) {
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    const auto& d = ds[i];
     if (d.id.empty()) return store_errc::invalid_request;
-    if (delivery_exists(d.id) || !batch_ids.insert(d.id).second) return store_errc::duplicate_id;
+    const bool repeated =
+        ds.size() <= scan_up_to
+            ? std::any_of(ds.begin(), ds.begin() + static_cast<std::ptrdiff_t>(i),
+                          [&](const model::webhook_delivery& e) { return e.id == d.id; })
+            : !batch_ids.insert(d.id).second;
+    if (delivery_exists(d.id) || repeated) return store_errc::duplicate_id;
     if (request.event) {
       if (d.event.id != request.event->id) return store_errc::invalid_request;
     } else if (!event_exists(d.event.id)) {
