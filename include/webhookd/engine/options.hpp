@@ -109,7 +109,7 @@ struct engine_options {
   /// How often `metrics::queue_depth` and `metrics::held` are refreshed from
   /// `store.stats` (engine time; checked when the loop wakes).
   std::chrono::milliseconds stats_interval{std::chrono::seconds{1}};
-  /// Lease owner name; empty: `webhookd-<random>` (unique per engine object).
+  /// Lease owner name; empty: `wh-` and 12 random hex digits (unique per engine object).
   std::string owner;
   /// HTTP client settings (TLS trust, SSRF allow-list, body cap, pool).
   http::client_options http;

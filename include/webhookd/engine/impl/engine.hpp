@@ -50,11 +50,13 @@
 namespace webhookd::engine {
 namespace detail {
 
+// `wh-` and 12 random hex digits (48 bits): 15 characters, which std::string keeps
+// inline, so the lease every claim, outcome and store row copies never allocates.
 inline std::string make_owner() {
   std::random_device rd;
   static constexpr char hex[] = "0123456789abcdef";
-  std::string s = "webhookd-";
-  for (int i = 0; i < 4; ++i) {
+  std::string s = "wh-";
+  for (int i = 0; i < 3; ++i) {
     auto v = rd();
     for (int k = 0; k < 4; ++k) {
       s += hex[v & 15];
@@ -128,6 +130,9 @@ struct endpoint_context {
 // this process has not sent yet are likely to come (its fan-out, claimed in several
 // batches); `weak` shares them with whatever attempt still holds them.
 struct cached_body {
+  // The event whose id is this entry's key (a view of it): held by the entry, so
+  // the key lives as long as the entry and no id is copied per event.
+  std::shared_ptr<const model::event> event;
   std::shared_ptr<encoding::encoded_event> pinned;
   std::weak_ptr<encoding::encoded_event> weak;
   std::size_t unsent = 0;
@@ -598,9 +603,20 @@ private:
 
   // --- endpoint gates -----------------------------------------------------------------
 
+  // An attempt from its admission to its outcome: its claim, then what it was signed
+  // with, when, and the body it holds (shared with the event's other attempts).
+  struct attempt_state {
+    store::claimed_delivery cd;
+    std::string signature;
+    timestamp sent_at{};
+    std::shared_ptr<encoding::encoded_event> encoded;
+  };
+
   struct endpoint_slot {
     endpoint_gate gate;
-    std::deque<store::claimed_delivery> waiting;
+    // Boxed from admission on: a claim is moved once, into its box, and the box is
+    // what waits, goes on the wire and comes back with the outcome.
+    std::deque<std::unique_ptr<attempt_state>> waiting;
   };
 
   auto slot_for(const std::string& endpoint_id, timestamp now) {
@@ -618,9 +634,11 @@ private:
     return it;
   }
 
-  void admit(store::claimed_delivery cd) {
-    auto it = slot_for(cd.endpoint->endpoint.id, options_.clock->now());
-    it->second.waiting.push_back(std::move(cd));
+  void admit(store::claimed_delivery&& cd) {
+    auto attempt = std::make_unique<attempt_state>();
+    attempt->cd = std::move(cd);
+    auto it = slot_for(attempt->cd.endpoint->endpoint.id, options_.clock->now());
+    it->second.waiting.push_back(std::move(attempt));
     metrics_.waiting.fetch_add(1, std::memory_order_relaxed);
     drain(it);
   }
@@ -645,10 +663,10 @@ private:
         }
         return;
       }
-      store::claimed_delivery cd = std::move(slot.waiting.front());
+      std::unique_ptr<attempt_state> attempt = std::move(slot.waiting.front());
       slot.waiting.pop_front();
       metrics_.waiting.fetch_sub(1, std::memory_order_relaxed);
-      send(std::move(cd));
+      send(std::move(attempt));
     }
   }
 
@@ -670,24 +688,30 @@ private:
       inbox_taken_.swap(inbox_);
       inbox_posted_ = false;
     }
-    for (const pin_request& p : inbox_taken_) pin(p.event->id, p.deliveries);
+    for (const pin_request& p : inbox_taken_) pin(p.event, p.deliveries);
     inbox_taken_.clear();
     pump();
   }
 
   // The event's next `deliveries` attempts are expected: the body is kept for them
   // from its first use on (or now, if an attempt still holds it).
-  void pin(const std::string& event_id, std::size_t deliveries) {
-    cached_body& c = bodies_[event_id];
+  void pin(const std::shared_ptr<const model::event>& event, std::size_t deliveries) {
+    cached_body& c = body_entry(event);
     if (!c.pinned) c.pinned = c.weak.lock();
     c.unsent += deliveries;
     c.pinned_until = options_.clock->now() + std::max(options_.lease_duration,
                                                       std::chrono::milliseconds{60'000});
   }
 
+  cached_body& body_entry(const std::shared_ptr<const model::event>& event) {
+    const auto [it, added] = bodies_.try_emplace(event->id);
+    if (added) it->second.event = event; // the key views this event's id
+    return it->second;
+  }
+
   std::shared_ptr<encoding::encoded_event> encoded_for(
       const std::shared_ptr<const model::event>& event) {
-    cached_body& c = bodies_[event->id];
+    cached_body& c = body_entry(event);
     std::shared_ptr<encoding::encoded_event> e = c.pinned ? c.pinned : c.weak.lock();
     if (!e) {
       e = std::make_shared<encoding::encoded_event>(event, options_.cloudevents);
@@ -767,7 +791,8 @@ private:
 
   // --- one attempt --------------------------------------------------------------------
 
-  void send(store::claimed_delivery cd) {
+  void send(std::unique_ptr<attempt_state> attempt) {
+    const store::claimed_delivery& cd = attempt->cd;
     const model::webhook_endpoint& ep = cd.endpoint->endpoint;
     const timestamp sent_at = options_.clock->now();
     const endpoint_context& ctx = context_for(*cd.endpoint, sent_at);
@@ -817,10 +842,11 @@ private:
         local.detail = ex.what();
       }
     }
-    // What the outcome needs travels in one box: the completion handler, moved
+    // What the outcome needs travels in the box: the completion handler, moved
     // through every layer of the client and the strand, stays two pointers wide.
-    auto attempt = std::make_unique<attempt_state>(
-        attempt_state{std::move(cd), std::move(signature), sent_at, std::move(encoded)});
+    attempt->signature = std::move(signature);
+    attempt->sent_at = sent_at;
+    attempt->encoded = std::move(encoded);
     if (!req) {
       asio::post(strand_, [self = this->shared_from_this(), attempt = std::move(attempt),
                            local = std::move(local)]() mutable {
@@ -833,15 +859,6 @@ private:
       self->on_outcome(*attempt, std::move(o));
     });
   }
-
-  // An attempt on the wire: its claim, what it was signed with, and the body it
-  // holds (shared with the event's other attempts).
-  struct attempt_state {
-    store::claimed_delivery cd;
-    std::string signature;
-    timestamp sent_at;
-    std::shared_ptr<encoding::encoded_event> encoded;
-  };
 
   // The attempt is done with after this call: the strings of its claim move into
   // the outcome instead of being copied.
@@ -1172,7 +1189,7 @@ private:
   record_batch recorded_; // handed to the store's `record`
   std::unordered_map<std::string, endpoint_slot> gates_;
   std::unordered_set<std::string> rate_blocked_;
-  std::unordered_map<std::string, cached_body> bodies_;
+  std::unordered_map<std::string_view, cached_body> bodies_; // keys: view of `event->id`
   std::unordered_map<std::string, endpoint_context> contexts_;
   std::optional<asio::thread_pool> pool_; // blocking stores only
   std::mutex inbox_mutex_; // publish (any thread) -> strand
