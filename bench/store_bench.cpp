@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// memory_store throughput: enqueue a fan-out, claim a batch, record a batch.
+// memory_store throughput: enqueue a fan-out, claim a batch, record a batch, and the
+// retention purge of a store holding a growing history.
 //
 //   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DWEBHOOKD_BUILD_BENCH=ON
 //   cmake --build build-bench --target webhookd_store_bench
@@ -97,6 +98,34 @@ void claim_and_record(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(claim_and_record)->Arg(10)->Arg(100);
+
+// A retention window of range(0) deliveries slides by one event (100 deliveries)
+// per iteration: one event is stored at the new time and the oldest purged. The time
+// per iteration is the purge's cost per event it removes, with range(0) kept; a purge
+// that walked the whole history would grow with range(0).
+void purge_sliding_window(benchmark::State& state) {
+  constexpr int fan = 100;
+  const auto kept_events = static_cast<int>(state.range(0)) / fan;
+  store::memory_store s;
+  webhookd::id_generator ids{3};
+  const auto endpoints = add_endpoints(s, ids, fan);
+  int second = 0;
+  for (; second < kept_events; ++second)
+    (void)s.enqueue(fan_out(ids, endpoints), t0 + std::chrono::seconds{second});
+  store::purge_request purge;
+  purge.include_pending = true; // the rows are never sent here
+  std::int64_t purged = 0;
+  for (auto _ : state) {
+    (void)s.enqueue(fan_out(ids, endpoints), t0 + std::chrono::seconds{second});
+    ++second;
+    purge.older_than = t0 + std::chrono::seconds{second - kept_events};
+    const auto report = s.purge(purge);
+    purged += report->deliveries;
+  }
+  if (purged != state.iterations() * fan) state.SkipWithError("the purge removed another count");
+  state.SetItemsProcessed(purged);
+}
+BENCHMARK(purge_sliding_window)->Arg(10'000)->Arg(100'000)->Arg(400'000)->Unit(benchmark::kMicrosecond);
 
 } // namespace
 

@@ -367,16 +367,19 @@ public:
   // --- maintenance (requirement 11) ---------------------------------------------------
 
   /// Removes old finished deliveries with their attempts, then old events left bare.
+  /// Walks the rows older than `request.older_than` only, oldest first: its cost is
+  /// what it removes (and the old pending deliveries it keeps), not the history kept.
   result<purge_report> purge(const purge_request& request) {
     std::unique_lock lock(mutex_);
     purge_report report;
-    for (auto it = deliveries_.begin(); it != deliveries_.end();) {
-      delivery_row& row = it->second;
+    for (delivery_row* next = deliveries_by_age_.oldest;
+         next != nullptr && next->created_at < request.older_than;) {
+      delivery_row& row = *next;
+      next = row.newer;
       const bool pending = row.delivery.status == model::delivery_status::undelivered;
-      if (row.created_at >= request.older_than || (pending && !request.include_pending)) {
-        ++it;
-        continue;
-      }
+      if (pending && !request.include_pending) continue;
+      const auto it = deliveries_.find(row.delivery.id);
+      WEBHOOKD_ASSERT(it != deliveries_.end() && &it->second == &row);
       for (const std::string* attempt_id = row.last_attempt; attempt_id != nullptr;) {
         const auto at = attempts_.find(*attempt_id);
         WEBHOOKD_ASSERT(at != attempts_.end());
@@ -394,21 +397,27 @@ public:
         }
       }
       unlink_from_event(row);
+      deliveries_by_age_.erase(row);
       count_finished(row.delivery.status, -1);
-      it = deliveries_.erase(it);
+      deliveries_.erase(it);
       ++report.deliveries;
     }
-    for (auto it = events_.begin(); it != events_.end();) {
-      if (it->second.created_at < request.older_than && it->second.first_delivery == nullptr) {
-        it = events_.erase(it);
-        ++report.events;
-      } else {
-        ++it;
+    // An event goes with its last delivery, and its idempotency key with it.
+    for (event_row* next = events_by_age_.oldest;
+         next != nullptr && next->created_at < request.older_than;) {
+      event_row& row = *next;
+      next = row.newer;
+      if (row.first_delivery != nullptr) continue;
+      if (row.idempotency_key != nullptr) {
+        const auto key = idempotency_.find(*row.idempotency_key);
+        // The key may name a later event since (reused once its window ended).
+        if (key != idempotency_.end() && key->second.event_id == row.event->id)
+          idempotency_.erase(key);
       }
+      events_by_age_.erase(row);
+      events_.erase(events_.find(row.event->id));
+      ++report.events;
     }
-    std::erase_if(idempotency_, [&](const auto& kv) {
-      return !events_.contains(kv.second.event_id);
-    });
     return report;
   }
 
@@ -447,6 +456,9 @@ private:
     timestamp created_at;
     delivery_row* first_delivery = nullptr; // its deliveries, in the order stored
     delivery_row* last_delivery = nullptr;
+    event_row* older = nullptr; // neighbours in `events_by_age_`
+    event_row* newer = nullptr;
+    const std::string* idempotency_key = nullptr; // its key in `idempotency_`, if any
   };
 
   struct delivery_row {
@@ -459,6 +471,36 @@ private:
     delivery_row* previous_of_event = nullptr;
     delivery_row* next_of_event = nullptr;
     const std::string* last_attempt = nullptr; // its newest attempt's key in `attempts_`
+    delivery_row* older = nullptr; // neighbours in `deliveries_by_age_`
+    delivery_row* newer = nullptr;
+  };
+
+  /** Rows in `created_at` order (ties in the order stored), threaded through the rows'
+      `older`/`newer` pointers: what `purge` walks, from the oldest, stopping at the
+      first row young enough to keep. A row is stored at `now`, which nearly always
+      makes it the newest; an earlier time (a clock set back) walks back to its place. */
+  template <class Row>
+  struct by_age {
+    Row* oldest = nullptr;
+    Row* newest = nullptr;
+
+    void insert(Row& row) noexcept {
+      Row* before = newest;
+      while (before != nullptr && row.created_at < before->created_at) before = before->older;
+      row.older = before;
+      row.newer = before != nullptr ? before->newer : oldest;
+      if (row.newer != nullptr) row.newer->older = &row;
+      else newest = &row;
+      if (before != nullptr) before->newer = &row;
+      else oldest = &row;
+    }
+    void erase(Row& row) noexcept {
+      if (row.older != nullptr) row.older->newer = row.newer;
+      else oldest = row.newer;
+      if (row.newer != nullptr) row.newer->older = row.older;
+      else newest = row.older;
+      row.older = row.newer = nullptr;
+    }
   };
 
   static void link_to_event(delivery_row& row, event_row& event) noexcept {
@@ -594,9 +636,13 @@ private:
       const auto stored_event = emplace_last(events_, ev->id, event_row{ev, now});
       new_event = &stored_event->second;
       new_event_key = stored_event->first;
+      events_by_age_.insert(*new_event);
       out.event = ev;
-      if (request.idempotency_key)
-        idempotency_[*request.idempotency_key] = idempotency_row{ev->id, now + request.idempotency_window};
+      if (request.idempotency_key) {
+        const auto key = idempotency_.insert_or_assign(
+            *request.idempotency_key, idempotency_row{ev->id, now + request.idempotency_window});
+        new_event->idempotency_key = &key.first->first;
+      }
     }
     if (request.return_deliveries) out.deliveries.reserve(request.deliveries.size());
     for (auto& request_delivery : request.deliveries) {
@@ -621,6 +667,7 @@ private:
       auto& of_endpoint = pending_[stored.webhook_endpoint.id];
       of_endpoint.insert(of_endpoint.end(), key);
       link_to_event(it->second, event);
+      deliveries_by_age_.insert(it->second);
       if (stored.next_attempt_at)
         emplace_last(due_, due_key{*stored.next_attempt_at, stored.id}, &it->second);
       if (request.return_deliveries) out.deliveries.push_back(stored);
@@ -951,6 +998,9 @@ private:
   id_map<delivery_row> deliveries_;
   id_map<attempt_row> attempts_;
   id_map<idempotency_row> idempotency_;
+  // Events and deliveries by age, for `purge`.
+  by_age<event_row> events_by_age_;
+  by_age<delivery_row> deliveries_by_age_;
   // The indexes below hold ids as views of strings that the records' maps own (a
   // map's keys, a row's delivery id): map nodes do not move, and an index entry is
   // removed before or with the record it names, so adding a delivery or an attempt

@@ -1232,6 +1232,57 @@ TYPED_TEST_P(delivery_store_conformance, purge_takes_every_attempt_of_a_delivery
   EXPECT_EQ(*s.count_attempts(attempt_filter{}), 0);
 }
 
+// Purge goes by each row's creation time, not the order rows were stored in (a
+// clock set back stores an older row last), and an idempotency key goes with its
+// event only: a key reused by a later event keeps answering with that event.
+TYPED_TEST_P(delivery_store_conformance, purge_goes_by_creation_time_and_keeps_reused_keys) {
+  const auto a = this->add_endpoint();
+  auto& s = this->store();
+  const auto with_key = [&](timestamp at) {
+    enqueue_request r;
+    r.event = this->make_event(this->next_id());
+    r.deliveries.push_back(this->make_delivery(this->next_id(), r.event->id, a, at));
+    r.idempotency_key = "reused";
+    r.idempotency_window = std::chrono::hours{1};
+    EXPECT_FALSE(s.enqueue(r, at)->replayed);
+    return *r.event;
+  };
+  const timestamp t = this->now();
+  const model::event first = with_key(t);
+  const model::event second = with_key(t + std::chrono::hours{2}); // the key's window ended
+  const auto set_back = this->publish({a}, t); // stored last, created at t - 1 h:
+  {
+    enqueue_request r;
+    r.event = this->make_event(this->next_id());
+    r.deliveries.push_back(this->make_delivery(this->next_id(), r.event->id, a, t));
+    ASSERT_TRUE(s.enqueue(r, t - std::chrono::hours{1}).has_value());
+    ASSERT_TRUE(s.get_event(r.event->id).has_value());
+    purge_request request;
+    request.include_pending = true;
+    request.older_than = t; // created before t: that one only
+    EXPECT_EQ(*s.purge(request), (purge_report{1, 1, 0}));
+    EXPECT_EQ(s.get_event(r.event->id).error(), errc::not_found);
+  }
+  EXPECT_TRUE(s.get_event(set_back.event_id).has_value());
+
+  purge_request request;
+  request.include_pending = true;
+  request.older_than = t + std::chrono::hours{1}; // the first event and `set_back`
+  EXPECT_EQ(*s.purge(request), (purge_report{2, 2, 0}));
+  EXPECT_EQ(s.get_event(first.id).error(), errc::not_found);
+  EXPECT_EQ(s.get_event(set_back.event_id).error(), errc::not_found);
+
+  enqueue_request again;
+  again.event = this->make_event(this->next_id());
+  again.deliveries.push_back(this->make_delivery(this->next_id(), again.event->id, a, t));
+  again.idempotency_key = "reused";
+  auto replay = s.enqueue(again, t + std::chrono::hours{2} + std::chrono::minutes{30});
+  ASSERT_TRUE(replay.has_value());
+  EXPECT_TRUE(replay->replayed);
+  ASSERT_NE(replay->event, nullptr);
+  EXPECT_EQ(replay->event->id, second.id);
+}
+
 TYPED_TEST_P(delivery_store_conformance, record_then_claim_claims_what_the_record_freed) {
   if constexpr (!store::records_then_claims<TypeParam>) {
     GTEST_SKIP() << "the store has no record_then_claim (optional)";
@@ -1553,6 +1604,7 @@ REGISTER_TYPED_TEST_SUITE_P(delivery_store_conformance,
                             page_limits_are_0_to_100,
                             purge_removes_old_history_but_not_pending_work,
                             purge_takes_every_attempt_of_a_delivery,
+                            purge_goes_by_creation_time_and_keeps_reused_keys,
                             record_then_claim_claims_what_the_record_freed,
                             stats_count_the_queue,
                             concurrent_claims_never_share_a_delivery,
