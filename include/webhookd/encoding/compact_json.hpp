@@ -14,14 +14,19 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace webhookd::encoding {
 
 namespace detail {
 
 // True when `s` can be written between quotes as it is: printable ASCII without `"`
 // or `\`. Such strings are the bulk of event data (ids, names, URLs, long notes).
-// Eight bytes at a time (a long note is read at word speed, not byte by byte): a
-// word passes when none of its bytes is below 0x20, at or above 0x80, `"` or `\`.
+// Sixteen bytes at a time where SSE2 is there (every x86-64), then eight (a long
+// note is read at vector or word speed, not byte by byte): a block passes when none
+// of its bytes is below 0x20, at or above 0x80, `"` or `\`.
 inline bool plain_ascii(std::string_view s) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101u;
   constexpr std::uint64_t highs = 0x8080808080808080u;
@@ -30,6 +35,22 @@ inline bool plain_ascii(std::string_view s) noexcept {
   const auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
   const char* p = s.data();
   std::size_t n = s.size();
+#if defined(__SSE2__)
+  {
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    for (; n >= 16; p += 16, n -= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      // A signed comparison: bytes at or above 0x80 are negative, so "below 0x20"
+      // catches them with the control characters.
+      const __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space),
+                                       _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                    _mm_cmpeq_epi8(v, backslash)));
+      if (_mm_movemask_epi8(bad) != 0) return false;
+    }
+  }
+#endif
   for (; n >= 8; p += 8, n -= 8) {
     std::uint64_t w;
     std::memcpy(&w, p, 8);
