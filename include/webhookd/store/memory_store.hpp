@@ -410,9 +410,8 @@ public:
       if (row.first_delivery != nullptr) continue;
       if (row.idempotency_key != nullptr) {
         const auto key = idempotency_.find(*row.idempotency_key);
-        // The key may name a later event since (reused once its window ended).
-        if (key != idempotency_.end() && key->second.event_id == row.event->id)
-          idempotency_.erase(key);
+        WEBHOOKD_ASSERT(key != idempotency_.end() && key->second.event_id == row.event->id);
+        idempotency_.erase(key);
       }
       events_by_age_.erase(row);
       events_.erase(events_.find(row.event->id));
@@ -639,6 +638,11 @@ private:
       events_by_age_.insert(*new_event);
       out.event = ev;
       if (request.idempotency_key) {
+        // A key reused after its window leaves the event it named: only the event a
+        // key names points to it, so purging either event never reads a freed key.
+        if (const auto old = idempotency_.find(*request.idempotency_key); old != idempotency_.end())
+          if (const auto named = events_.find(old->second.event_id); named != events_.end())
+            named->second.idempotency_key = nullptr;
         const auto key = idempotency_.insert_or_assign(
             *request.idempotency_key, idempotency_row{ev->id, now + request.idempotency_window});
         new_event->idempotency_key = &key.first->first;

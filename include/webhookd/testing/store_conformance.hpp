@@ -1283,6 +1283,45 @@ TYPED_TEST_P(delivery_store_conformance, purge_goes_by_creation_time_and_keeps_r
   EXPECT_EQ(replay->event->id, second.id);
 }
 
+// A key reused after its window names the later event; purging that later event
+// first (the earlier one still has a pending delivery) and the earlier one after
+// leaves the store whole, and the key free for a new event.
+TYPED_TEST_P(delivery_store_conformance, purge_of_events_sharing_a_key_in_either_order) {
+  const auto a = this->add_endpoint();
+  auto& s = this->store();
+  const timestamp t = this->now();
+  const auto with_key = [&](timestamp at) {
+    enqueue_request r;
+    r.event = this->make_event(this->next_id());
+    r.deliveries.push_back(this->make_delivery(this->next_id(), r.event->id, a, t));
+    r.idempotency_key = "shared";
+    r.idempotency_window = std::chrono::hours{1};
+    auto stored = s.enqueue(r, at);
+    EXPECT_TRUE(stored.has_value() && !stored->replayed);
+    return *r.event;
+  };
+  const model::event earlier = with_key(t);
+  const model::event later = with_key(t + std::chrono::hours{2});
+  auto claimed = this->claim("w", t + std::chrono::hours{2});
+  ASSERT_EQ(claimed.size(), 2u);
+  for (const auto& c : claimed) {
+    if (c.delivery.event.id == later.id)
+      this->record({this->outcome(c, true, model::delivery_status::delivered)});
+    else
+      this->record({this->outcome(c, false, model::delivery_status::undelivered,
+                                  t + std::chrono::hours{1000})});
+  }
+  purge_request request;
+  request.older_than = t + std::chrono::hours{3};
+  EXPECT_EQ(*s.purge(request), (purge_report{1, 1, 1})); // `later`; `earlier` is pending
+  EXPECT_TRUE(s.get_event(earlier.id).has_value());
+  request.include_pending = true;
+  EXPECT_EQ(*s.purge(request), (purge_report{1, 1, 1}));
+  EXPECT_EQ(s.get_event(earlier.id).error(), errc::not_found);
+  const model::event fresh = with_key(t + std::chrono::hours{4}); // both windows over
+  EXPECT_TRUE(s.get_event(fresh.id).has_value());
+}
+
 TYPED_TEST_P(delivery_store_conformance, record_then_claim_claims_what_the_record_freed) {
   if constexpr (!store::records_then_claims<TypeParam>) {
     GTEST_SKIP() << "the store has no record_then_claim (optional)";
@@ -1605,6 +1644,7 @@ REGISTER_TYPED_TEST_SUITE_P(delivery_store_conformance,
                             purge_removes_old_history_but_not_pending_work,
                             purge_takes_every_attempt_of_a_delivery,
                             purge_goes_by_creation_time_and_keeps_reused_keys,
+                            purge_of_events_sharing_a_key_in_either_order,
                             record_then_claim_claims_what_the_record_freed,
                             stats_count_the_queue,
                             concurrent_claims_never_share_a_delivery,
