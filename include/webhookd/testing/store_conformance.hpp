@@ -171,6 +171,20 @@ public:
     return out;
   }
 
+  /// Enqueues, at `stored_at`, a new event with one delivery to `endpoint_id` due at
+  /// `stored_at` and idempotency `key` for an hour; expects a new event, not a replay.
+  model::event publish_with_key(const std::string& endpoint_id, const std::string& key,
+                                timestamp stored_at) {
+    enqueue_request request;
+    request.event = make_event(next_id());
+    request.deliveries.push_back(make_delivery(next_id(), request.event->id, endpoint_id, stored_at));
+    request.idempotency_key = key;
+    request.idempotency_window = std::chrono::hours{1};
+    auto r = store().enqueue(request, stored_at);
+    EXPECT_TRUE(r.has_value() && !r->replayed) << (r ? "replayed" : r.error().message());
+    return *request.event;
+  }
+
   std::vector<claimed_delivery> claim(std::string owner, timestamp at, std::size_t max = 100,
                                       std::chrono::milliseconds lease = std::chrono::seconds{30}) {
     claim_request request;
@@ -1238,18 +1252,10 @@ TYPED_TEST_P(delivery_store_conformance, purge_takes_every_attempt_of_a_delivery
 TYPED_TEST_P(delivery_store_conformance, purge_goes_by_creation_time_and_keeps_reused_keys) {
   const auto a = this->add_endpoint();
   auto& s = this->store();
-  const auto with_key = [&](timestamp at) {
-    enqueue_request r;
-    r.event = this->make_event(this->next_id());
-    r.deliveries.push_back(this->make_delivery(this->next_id(), r.event->id, a, at));
-    r.idempotency_key = "reused";
-    r.idempotency_window = std::chrono::hours{1};
-    EXPECT_FALSE(s.enqueue(r, at)->replayed);
-    return *r.event;
-  };
   const timestamp t = this->now();
-  const model::event first = with_key(t);
-  const model::event second = with_key(t + std::chrono::hours{2}); // the key's window ended
+  const model::event first = this->publish_with_key(a, "reused", t);
+  // The key's window has ended: a new event.
+  const model::event second = this->publish_with_key(a, "reused", t + std::chrono::hours{2});
   const auto set_back = this->publish({a}, t); // stored last, created at t - 1 h:
   {
     enqueue_request r;
@@ -1290,18 +1296,8 @@ TYPED_TEST_P(delivery_store_conformance, purge_of_events_sharing_a_key_in_either
   const auto a = this->add_endpoint();
   auto& s = this->store();
   const timestamp t = this->now();
-  const auto with_key = [&](timestamp at) {
-    enqueue_request r;
-    r.event = this->make_event(this->next_id());
-    r.deliveries.push_back(this->make_delivery(this->next_id(), r.event->id, a, t));
-    r.idempotency_key = "shared";
-    r.idempotency_window = std::chrono::hours{1};
-    auto stored = s.enqueue(r, at);
-    EXPECT_TRUE(stored.has_value() && !stored->replayed);
-    return *r.event;
-  };
-  const model::event earlier = with_key(t);
-  const model::event later = with_key(t + std::chrono::hours{2});
+  const model::event earlier = this->publish_with_key(a, "shared", t);
+  const model::event later = this->publish_with_key(a, "shared", t + std::chrono::hours{2});
   auto claimed = this->claim("w", t + std::chrono::hours{2});
   ASSERT_EQ(claimed.size(), 2u);
   for (const auto& c : claimed) {
@@ -1318,7 +1314,8 @@ TYPED_TEST_P(delivery_store_conformance, purge_of_events_sharing_a_key_in_either
   request.include_pending = true;
   EXPECT_EQ(*s.purge(request), (purge_report{1, 1, 1}));
   EXPECT_EQ(s.get_event(earlier.id).error(), errc::not_found);
-  const model::event fresh = with_key(t + std::chrono::hours{4}); // both windows over
+  // Both windows over.
+  const model::event fresh = this->publish_with_key(a, "shared", t + std::chrono::hours{4});
   EXPECT_TRUE(s.get_event(fresh.id).has_value());
 }
 
