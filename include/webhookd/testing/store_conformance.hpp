@@ -1256,8 +1256,9 @@ TYPED_TEST_P(delivery_store_conformance, purge_goes_by_creation_time_and_keeps_r
   const model::event first = this->publish_with_key(a, "reused", t);
   // The key's window has ended: a new event.
   const model::event second = this->publish_with_key(a, "reused", t + std::chrono::hours{2});
-  const auto set_back = this->publish({a}, t); // stored last, created at t - 1 h:
+  const auto at_t = this->publish({a}, t);
   {
+    // Stored last, created an hour before everything else (a clock set back).
     enqueue_request r;
     r.event = this->make_event(this->next_id());
     r.deliveries.push_back(this->make_delivery(this->next_id(), r.event->id, a, t));
@@ -1269,14 +1270,14 @@ TYPED_TEST_P(delivery_store_conformance, purge_goes_by_creation_time_and_keeps_r
     EXPECT_EQ(*s.purge(request), (purge_report{1, 1, 0}));
     EXPECT_EQ(s.get_event(r.event->id).error(), errc::not_found);
   }
-  EXPECT_TRUE(s.get_event(set_back.event_id).has_value());
+  EXPECT_TRUE(s.get_event(at_t.event_id).has_value());
 
   purge_request request;
   request.include_pending = true;
-  request.older_than = t + std::chrono::hours{1}; // the first event and `set_back`
+  request.older_than = t + std::chrono::hours{1}; // the first event and `at_t`
   EXPECT_EQ(*s.purge(request), (purge_report{2, 2, 0}));
   EXPECT_EQ(s.get_event(first.id).error(), errc::not_found);
-  EXPECT_EQ(s.get_event(set_back.event_id).error(), errc::not_found);
+  EXPECT_EQ(s.get_event(at_t.event_id).error(), errc::not_found);
 
   enqueue_request again;
   again.event = this->make_event(this->next_id());
