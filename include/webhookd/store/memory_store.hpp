@@ -372,7 +372,7 @@ public:
   result<purge_report> purge(const purge_request& request) {
     std::unique_lock lock(mutex_);
     purge_report report;
-    for (delivery_row* next = deliveries_by_age_.oldest;
+    for (delivery_row* next = deliveries_by_age_.first;
          next != nullptr && next->created_at < request.older_than;) {
       delivery_row& row = *next;
       next = row.newer;
@@ -403,11 +403,11 @@ public:
       ++report.deliveries;
     }
     // An event goes with its last delivery, and its idempotency key with it.
-    for (event_row* next = events_by_age_.oldest;
+    for (event_row* next = events_by_age_.first;
          next != nullptr && next->created_at < request.older_than;) {
       event_row& row = *next;
       next = row.newer;
-      if (row.first_delivery != nullptr) continue;
+      if (row.deliveries.first != nullptr) continue;
       if (row.idempotency_key != nullptr) {
         const auto key = idempotency_.find(*row.idempotency_key);
         WEBHOOKD_ASSERT(key != idempotency_.end() && key->second.event_id == row.event->id);
@@ -444,22 +444,47 @@ public:
   }
 
 private:
-  struct delivery_row;
+  /** A doubly linked list threaded through rows that are map values (map nodes do
+      not move, and a row leaves its lists before it leaves its map): indexing a row
+      this way allocates nothing. `Prev` and `Next` name the row's links for this list. */
+  template <class Row, Row* Row::*Prev, Row* Row::*Next>
+  struct row_list {
+    Row* first = nullptr;
+    Row* last = nullptr;
 
-  // The deliveries of an event and the attempts of a delivery are lists threaded
-  // through the rows themselves (map nodes do not move, and a row leaves its list
-  // before it leaves its map), so that storing a delivery or an attempt indexes it
-  // without allocating.
-  struct event_row {
-    std::shared_ptr<const model::event> event; // immutable once stored: shared with claims
-    timestamp created_at;
-    delivery_row* first_delivery = nullptr; // its deliveries, in the order stored
-    delivery_row* last_delivery = nullptr;
-    event_row* older = nullptr; // neighbours in `events_by_age_`
-    event_row* newer = nullptr;
-    const std::string* idempotency_key = nullptr; // its key in `idempotency_`, if any
+    /// Links `row` after `before`, or first when `before` is null.
+    void insert_after(Row* before, Row& row) noexcept {
+      row.*Prev = before;
+      row.*Next = before != nullptr ? before->*Next : first;
+      if (row.*Next != nullptr) (row.*Next)->*Prev = &row;
+      else last = &row;
+      if (before != nullptr) before->*Next = &row;
+      else first = &row;
+    }
+    void push_back(Row& row) noexcept { insert_after(last, row); }
+    /// Links `row` in `created_at` order, after the rows as old as it (the list is kept
+    /// so): a row stored at `now` is nearly always the newest, one stored with a clock
+    /// set back walks back to its place.
+    void insert_by_age(Row& row) noexcept {
+      Row* before = last;
+      while (before != nullptr && row.created_at < before->created_at) before = before->*Prev;
+      insert_after(before, row);
+    }
+    void erase(Row& row) noexcept {
+      if (row.*Prev != nullptr) (row.*Prev)->*Next = row.*Next;
+      else first = row.*Next;
+      if (row.*Next != nullptr) (row.*Next)->*Prev = row.*Prev;
+      else last = row.*Prev;
+      row.*Prev = row.*Next = nullptr;
+    }
   };
 
+  struct event_row;
+
+  // The deliveries of an event and the attempts of a delivery are lists threaded
+  // through the rows themselves, so that storing a delivery or an attempt indexes it
+  // without allocating; so are events and deliveries in creation order, which `purge`
+  // walks from the oldest, stopping at the first row young enough to keep.
   struct delivery_row {
     model::webhook_delivery delivery;
     std::shared_ptr<const model::event> event; // its event's, handed to claims
@@ -474,50 +499,24 @@ private:
     delivery_row* newer = nullptr;
   };
 
-  /** Rows in `created_at` order (ties in the order stored), threaded through the rows'
-      `older`/`newer` pointers: what `purge` walks, from the oldest, stopping at the
-      first row young enough to keep. A row is stored at `now`, which nearly always
-      makes it the newest; an earlier time (a clock set back) walks back to its place. */
-  template <class Row>
-  struct by_age {
-    Row* oldest = nullptr;
-    Row* newest = nullptr;
-
-    void insert(Row& row) noexcept {
-      Row* before = newest;
-      while (before != nullptr && row.created_at < before->created_at) before = before->older;
-      row.older = before;
-      row.newer = before != nullptr ? before->newer : oldest;
-      if (row.newer != nullptr) row.newer->older = &row;
-      else newest = &row;
-      if (before != nullptr) before->newer = &row;
-      else oldest = &row;
-    }
-    void erase(Row& row) noexcept {
-      if (row.older != nullptr) row.older->newer = row.newer;
-      else oldest = row.newer;
-      if (row.newer != nullptr) row.newer->older = row.older;
-      else newest = row.older;
-      row.older = row.newer = nullptr;
-    }
+  struct event_row {
+    std::shared_ptr<const model::event> event; // immutable once stored: shared with claims
+    timestamp created_at;
+    // Its deliveries, in the order stored.
+    row_list<delivery_row, &delivery_row::previous_of_event, &delivery_row::next_of_event> deliveries{};
+    event_row* older = nullptr; // neighbours in `events_by_age_`
+    event_row* newer = nullptr;
+    const std::string* idempotency_key = nullptr; // its key in `idempotency_`, if any
   };
 
   static void link_to_event(delivery_row& row, event_row& event) noexcept {
     row.of_event = &event;
-    row.previous_of_event = event.last_delivery;
-    if (event.last_delivery != nullptr) event.last_delivery->next_of_event = &row;
-    else event.first_delivery = &row;
-    event.last_delivery = &row;
+    event.deliveries.push_back(row);
   }
 
   static void unlink_from_event(delivery_row& row) noexcept {
-    event_row& event = *row.of_event;
-    if (row.previous_of_event != nullptr) row.previous_of_event->next_of_event = row.next_of_event;
-    else event.first_delivery = row.next_of_event;
-    if (row.next_of_event != nullptr) row.next_of_event->previous_of_event = row.previous_of_event;
-    else event.last_delivery = row.previous_of_event;
+    row.of_event->deliveries.erase(row);
     row.of_event = nullptr;
-    row.previous_of_event = row.next_of_event = nullptr;
   }
 
   // An attempt as the store keeps it, about 600 bytes and four heap strings smaller
@@ -602,7 +601,7 @@ private:
           out.event = ev->second.event;
           out.replayed = true;
           std::vector<const delivery_row*> rows;
-          for (const delivery_row* r = ev->second.first_delivery; r != nullptr; r = r->next_of_event)
+          for (const delivery_row* r = ev->second.deliveries.first; r != nullptr; r = r->next_of_event)
             rows.push_back(r);
           std::sort(rows.begin(), rows.end(), [](const delivery_row* a, const delivery_row* b) {
             return a->delivery.id < b->delivery.id;
@@ -635,7 +634,7 @@ private:
       const auto stored_event = emplace_last(events_, ev->id, event_row{ev, now});
       new_event = &stored_event->second;
       new_event_key = stored_event->first;
-      events_by_age_.insert(*new_event);
+      events_by_age_.insert_by_age(*new_event);
       out.event = ev;
       if (request.idempotency_key) {
         // A key reused after its window leaves the event it named: only the event a
@@ -671,7 +670,7 @@ private:
       auto& of_endpoint = pending_[stored.webhook_endpoint.id];
       of_endpoint.insert(of_endpoint.end(), key);
       link_to_event(it->second, event);
-      deliveries_by_age_.insert(it->second);
+      deliveries_by_age_.insert_by_age(it->second);
       if (stored.next_attempt_at)
         emplace_last(due_, due_key{*stored.next_attempt_at, stored.id}, &it->second);
       if (request.return_deliveries) out.deliveries.push_back(stored);
@@ -1003,8 +1002,8 @@ private:
   id_map<attempt_row> attempts_;
   id_map<idempotency_row> idempotency_;
   // Events and deliveries by age, for `purge`.
-  by_age<event_row> events_by_age_;
-  by_age<delivery_row> deliveries_by_age_;
+  row_list<event_row, &event_row::older, &event_row::newer> events_by_age_;
+  row_list<delivery_row, &delivery_row::older, &delivery_row::newer> deliveries_by_age_;
   // The indexes below hold ids as views of strings that the records' maps own (a
   // map's keys, a row's delivery id): map nodes do not move, and an index entry is
   // removed before or with the record it names, so adding a delivery or an attempt
@@ -1021,7 +1020,7 @@ private:
   // Endpoint ids (keys of `endpoints_`) by each topic pattern they subscribe to.
   id_map<id_views> subscribers_;
   // (The deliveries of each event and the attempts of each delivery are lists through
-  // the rows: see `event_row`.)
+  // the rows: see `delivery_row`.)
   // Deliveries stored as delivered and as failed, for `stats` (undelivered ones are
   // counted from `pending_`).
   std::int64_t delivered_count_ = 0;
