@@ -32,6 +32,15 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd "$root/build/sanitize" && ctest -j"$jobs" --output-on-failure "$@")
 
+echo "== clang: the public headers compile warning-free"
+# GCC is what the builds above use; a host may build with clang, so the umbrella
+# header, the optional stores and the conformance suite must compile there too.
+printf '#include <webhookd/%s>\n' webhookd.hpp store/sqlite_store.hpp store/postgres_store.hpp \
+       testing/store_conformance.hpp |
+  clang++ -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror -x c++ \
+          -I"$root/include" -I/usr/share/include/llhttp -I"$(pg_config --includedir)" -
+echo "ok"
+
 echo "== fuzz (bounded)"
 # libFuzzer targets (fuzz/), each run for WEBHOOKD_FUZZ_SECONDS on a scratch copy of
 # its checked-in corpus, so new inputs never land in the repository. A crash fails the

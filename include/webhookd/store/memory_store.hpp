@@ -684,7 +684,7 @@ private:
   // comparing 26-byte ids at every level. Any other key still lands in its place.
   // @returns the element's iterator (the existing one for a key already there).
   template <class Map, class Key, class Value>
-  static auto emplace_last(Map& map, Key&& key, Value&& value) {
+  static typename Map::iterator emplace_last(Map& map, Key&& key, Value&& value) {
     return map.try_emplace(map.end(), std::forward<Key>(key), std::forward<Value>(value));
   }
 

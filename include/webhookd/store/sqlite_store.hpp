@@ -946,10 +946,14 @@ inline result<std::vector<claimed_delivery>> sqlite_store::claim_in(sqlite::conn
     const timestamp due = s.time(2);
     after_at = s.int64(2);
     after_id.assign(id);
-    while (!full && next_expired < expired.size() &&
-           std::tie(*expired[next_expired].next_attempt_at, expired[next_expired].id) <
-               std::tie(due, id))
-      take_expired();
+    // (due, id) order; spelled out because a tuple of a string and of a string_view
+    // does not compare under every standard library's C++20 operator<=>.
+    const auto expired_sorts_first = [&] {
+      const auto& e = expired[next_expired];
+      return *e.next_attempt_at < due ||
+             (*e.next_attempt_at == due && std::string_view(e.id) < id);
+    };
+    while (!full && next_expired < expired.size() && expired_sorts_first()) take_expired();
     if (full) return false;
     if (admit(id, s.text(1))) {
       taken_ids.emplace_back(id);
