@@ -3,7 +3,7 @@
 // none is lost, and duplicates stay within what was in flight at each kill.
 #include "../support/certs.hpp"
 #include "../support/test_server.hpp"
-#include "child_process.hpp"
+#include "../support/child_process.hpp"
 
 #include <asio/io_context.hpp>
 #include <gtest/gtest.h>

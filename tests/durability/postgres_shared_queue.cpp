@@ -4,7 +4,7 @@
 #include "../store_postgres/pg_test_support.hpp"
 #include "../support/certs.hpp"
 #include "../support/test_server.hpp"
-#include "child_process.hpp"
+#include "../support/child_process.hpp"
 
 #include <webhookd/core/id.hpp>
 #include <webhookd/store/postgres_store.hpp>

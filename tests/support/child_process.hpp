@@ -1,6 +1,6 @@
 // A child process started with posix_spawn, its standard output read through a pipe.
-#ifndef WEBHOOKD_TESTS_DURABILITY_CHILD_PROCESS_HPP
-#define WEBHOOKD_TESTS_DURABILITY_CHILD_PROCESS_HPP
+#ifndef WEBHOOKD_TESTS_SUPPORT_CHILD_PROCESS_HPP
+#define WEBHOOKD_TESTS_SUPPORT_CHILD_PROCESS_HPP
 
 #include <stdexcept>
 #include <string>

@@ -1,0 +1,200 @@
+// Deliveries verified by a receiver that shares no code with webhookd
+// (tests/interop/receiver.py: the Lucca check as SPEC.md §7.3 writes it, the Standard
+// Webhooks check as the reference Python library does it), over real HTTPS, through
+// the engine, before and after a secret rotation.
+#include "../engine/engine_fixture.hpp"
+#include "../support/child_process.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace webhookd::engine::engine_test {
+namespace {
+
+// receiver.py in a child process; its standard output is read a line at a time.
+class python_receiver {
+public:
+  python_receiver(const std::string& cert, const std::string& key, const std::string& secrets)
+      : child_(test::child::spawn({WEBHOOKD_PYTHON3, WEBHOOKD_INTEROP_RECEIVER, "--cert", cert,
+                                   "--key", key, "--secrets", secrets})),
+        out_(fdopen(child_.out, "r")) {}
+
+  python_receiver(const python_receiver&) = delete;
+  python_receiver& operator=(const python_receiver&) = delete;
+
+  ~python_receiver() {
+    stop();
+    std::fclose(out_);
+  }
+
+  // The next line it printed, without its newline; empty at end of output.
+  std::string line() {
+    std::string s;
+    for (int c; (c = std::fgetc(out_)) != EOF && c != '\n';) s += static_cast<char>(c);
+    return s;
+  }
+
+  void stop() {
+    if (child_.pid <= 0) return;
+    kill(child_.pid, SIGTERM);
+    child_.wait();
+    child_.pid = -1;
+  }
+
+private:
+  test::child child_;
+  std::FILE* out_;
+};
+
+void write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+}
+
+void append_line(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary | std::ios::app) << text << '\n';
+}
+
+// Events whose bodies exercise the JSON writer: escapes, non-ASCII, nesting, size.
+std::vector<model::event> awkward_events() {
+  std::vector<model::event> out;
+  const std::vector<nlohmann::json> data = {
+      {{"id", 42}, {"name", "Ada"}},
+      {{"name", "Zoë Ångström — 北京 🎉"}, {"quote", "she said \"hi\"\n\ttab\\slash"}},
+      {{"nested", {{"list", {1, 2.5, -3, true, nullptr, "x"}}, {"empty", nlohmann::json::object()}}}},
+      {{"control", std::string("a\x01" "b\x1f" "c")}, {"solidus", "</script>"}},
+      {{"big", std::string(20'000, 'z')}},
+  };
+  for (const auto& d : data) {
+    model::event e = employee_created();
+    e.data = d;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+struct request_seen {
+  std::string endpoint; // "lucca" or "cloud" (the path)
+  int status = 0;
+  std::string why;
+  std::optional<int> lucca;
+  std::vector<int> standard_webhooks;
+  std::string event_id;
+  std::string content_type;
+};
+
+request_seen parse(const std::string& line) {
+  const auto j = nlohmann::json::parse(line);
+  request_seen r;
+  r.endpoint = j.at("path").get<std::string>().substr(1);
+  r.status = j.at("status").get<int>();
+  r.why = j.at("why").get<std::string>();
+  if (!j.at("lucca").is_null()) r.lucca = j.at("lucca").get<int>();
+  r.standard_webhooks = j.at("standard_webhooks").get<std::vector<int>>();
+  if (j.contains("event_id") && j.at("event_id").is_string())
+    r.event_id = j.at("event_id").get<std::string>();
+  if (j.at("content_type").is_string()) r.content_type = j.at("content_type").get<std::string>();
+  return r;
+}
+
+TEST(interop, an_independent_receiver_verifies_both_schemes_before_and_after_a_rotation) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("webhookd-interop-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  write_file(dir / "cert.pem", test::pki().server.cert_pem);
+  write_file(dir / "key.pem", test::pki().server.key_pem);
+  write_file(dir / "secrets", std::string(secret) + "\n"); // index 0: both endpoints' secret
+
+  python_receiver receiver((dir / "cert.pem").string(), (dir / "key.pem").string(),
+                           (dir / "secrets").string());
+  const std::string hello = receiver.line();
+  ASSERT_EQ(hello.rfind("port ", 0), 0u) << "receiver.py did not start: '" << hello << "'";
+  const std::string base = "https://127.0.0.1:" + hello.substr(5);
+
+  asio::io_context io;
+  store::memory_store store;
+  add_endpoint(store, "lucca", base + "/lucca");
+  {
+    store::endpoint_record cloud;
+    model::webhook_endpoint& ep = cloud.endpoint;
+    ep.id = "cloud";
+    ep.url = "https://example.ilucca.net/lucca-api/webhook-endpoints/cloud";
+    ep.webhook_url = base + "/cloud";
+    ep.topics = {"employee.*"};
+    ep.content_type = model::endpoint_content_type::cloud_events;
+    ep.status = model::endpoint_status::active;
+    ep.secret = std::string(secret);
+    ep.created_at = ep.last_updated_at = default_clock().now();
+    ASSERT_TRUE(store.create_endpoint(cloud).has_value());
+  }
+  engine_options options = test_options("50ms");
+  options.signature_scheme = signature_scheme::both;
+  engine<store::memory_store> e(io.get_executor(), store, options);
+  e.start();
+
+  const std::vector<model::event> events = awkward_events();
+  std::map<std::string, bool> rotated_event; // event id -> published after the rotation
+  for (const auto& ev : events) {
+    auto published = e.publish(ev);
+    ASSERT_TRUE(published.has_value());
+    rotated_event[published->id] = false;
+  }
+  const std::uint64_t first = 2 * events.size();
+  // A refused delivery is retried once, then failed: either ends the wait.
+  const auto done = [&](std::uint64_t n) {
+    return e.metrics().delivered.load() >= n || e.metrics().failed.load() > 0;
+  };
+  ASSERT_TRUE(test::run_until(io, [&] { return done(first); }) &&
+              e.metrics().delivered.load() == first)
+      << "delivered " << e.metrics().delivered.load() << " of " << first
+      << " (failed " << e.metrics().failed.load() << ", retried " << e.metrics().retried.load() << ")";
+
+  // A rotation: the Lucca header is signed with the new secret, the Standard Webhooks
+  // header with the new one and, during the overlap, the old one.
+  auto rotated = e.rotate_secret("lucca");
+  ASSERT_TRUE(rotated.has_value());
+  append_line(dir / "secrets", rotated->endpoint.secret); // index 1
+  for (const auto& ev : awkward_events()) {
+    auto published = e.publish(ev);
+    ASSERT_TRUE(published.has_value());
+    rotated_event[published->id] = true;
+  }
+  const std::uint64_t all = 4 * events.size();
+  ASSERT_TRUE(test::run_until(io, [&] { return done(all); }) && e.metrics().delivered.load() == all)
+      << "delivered " << e.metrics().delivered.load() << " of " << all;
+  EXPECT_EQ(e.metrics().failed.load(), 0u);
+  EXPECT_EQ(e.metrics().retried.load(), 0u);
+
+  bool stopped = false;
+  e.stop(std::chrono::seconds{1}, [&] { stopped = true; });
+  test::run_until(io, [&] { return stopped; });
+  receiver.stop();
+
+  std::vector<request_seen> seen;
+  for (std::string l = receiver.line(); !l.empty(); l = receiver.line()) seen.push_back(parse(l));
+  ASSERT_EQ(seen.size(), all);
+  for (const request_seen& r : seen) {
+    SCOPED_TRACE(r.endpoint + " " + r.event_id);
+    EXPECT_EQ(r.status, 200) << r.why;
+    ASSERT_TRUE(rotated_event.contains(r.event_id));
+    const bool after_rotation = rotated_event.at(r.event_id) && r.endpoint == "lucca";
+    EXPECT_EQ(r.lucca, after_rotation ? 1 : 0);
+    const std::vector<int> keys = after_rotation ? std::vector<int>{0, 1} : std::vector<int>{0};
+    EXPECT_EQ(r.standard_webhooks, keys);
+    EXPECT_EQ(r.content_type,
+              r.endpoint == "cloud" ? "application/cloudevents+json" : "application/json");
+  }
+  std::filesystem::remove_all(dir);
+}
+
+} // namespace
+} // namespace webhookd::engine::engine_test

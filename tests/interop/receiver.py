@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""A webhook receiver that verifies webhookd's deliveries with code of its own.
+
+It shares nothing with webhookd's C++ but the documents: the Lucca check follows
+SPEC.md Part 1 §7.3 (the PHP sample's algorithm), the Standard Webhooks check follows
+the reference Python library (standardwebhooks.webhooks.Webhook.verify), both with the
+standard library only. Used by tests/interop to check the wire contract end to end.
+
+    receiver.py --cert CERT --key KEY --secrets FILE
+
+FILE holds endpoint secrets, one per line; it is read again on every request, so a
+test can add the secret a rotation made. The receiver prints `port N` once it listens
+on 127.0.0.1, then one JSON line per request:
+
+    {"path": ..., "status": 200 or 401, "why": ..., "lucca": i or null,
+     "standard_webhooks": [i, ...], "event_id": ..., "content_type": ...}
+
+where i are the indexes (in FILE) of the secrets whose signature matched. It answers
+200 when both schemes verified and the envelope is right, 401 otherwise.
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import hmac
+import http.server
+import json
+import re
+import ssl
+import sys
+import threading
+import time
+
+TOLERANCE_SECONDS = 5 * 60
+LUCCA_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+MEDIA_TYPES = ("application/json", "application/cloudevents+json")
+
+
+def lucca_match(secrets, timestamp, signature, body):
+    """Index of the secret whose Lucca signature is `signature`, or None (SPEC.md §7.3:
+    base64(HMAC-SHA256(key = the secret string's bytes, timestamp + "." + body)))."""
+    if not LUCCA_TIMESTAMP.match(timestamp or ""):
+        raise ValueError("Lucca-Timestamp is not YYYY-MM-DDTHH:MM:SSZ: %r" % timestamp)
+    sent = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+    if abs(time.time() - sent.timestamp()) > TOLERANCE_SECONDS:
+        raise ValueError("Lucca-Timestamp is more than 5 minutes away: %s" % timestamp)
+    for i, secret in enumerate(secrets):
+        mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body,
+                       hashlib.sha256).digest()
+        if hmac.compare_digest(base64.b64encode(mac).decode("ascii"), signature or ""):
+            return i
+    return None
+
+
+class StandardWebhook:
+    """The reference library's Webhook: whsec_ secret, v1 signatures, any one matches."""
+
+    def __init__(self, whsecret):
+        if whsecret.startswith("whsec_"):
+            whsecret = whsecret[len("whsec_"):]
+        self.key = base64.b64decode(whsecret)
+
+    def verify(self, body, msg_id, msg_timestamp, msg_signature):
+        timestamp = int(msg_timestamp)
+        if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
+            raise ValueError("webhook-timestamp is more than 5 minutes away")
+        to_sign = f"{msg_id}.{timestamp}.{body.decode('utf-8')}".encode()
+        expected = hmac.new(self.key, to_sign, hashlib.sha256).digest()
+        for versioned in msg_signature.split(" "):
+            version, signature = versioned.split(",")
+            if version != "v1":
+                continue
+            if hmac.compare_digest(expected, base64.b64decode(signature)):
+                return True
+        return False
+
+
+def whsec_for(secret):
+    # docs/signing.md: the key is the secret string's bytes, written whsec_<base64>.
+    return "whsec_" + base64.b64encode(secret.encode("utf-8")).decode("ascii")
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as webhookd's pool expects
+    secrets_file = None
+    output = threading.Lock()  # one thread per connection; one whole line each
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        record = {"path": self.path, "lucca": None, "standard_webhooks": [],
+                  "content_type": self.headers.get("Content-Type")}
+        try:
+            with open(self.secrets_file, encoding="utf-8") as f:
+                secrets = [line.strip() for line in f if line.strip()]
+            if record["content_type"] not in MEDIA_TYPES:
+                raise ValueError("Content-Type %r" % record["content_type"])
+            if not (self.headers.get("User-Agent") or "").startswith("webhookd/"):
+                raise ValueError("User-Agent %r" % self.headers.get("User-Agent"))
+            if not self.headers.get("Api-Version"):
+                raise ValueError("no Api-Version")
+            event = json.loads(body)
+            record["event_id"] = event.get("id")
+            record["lucca"] = lucca_match(secrets, self.headers.get("Lucca-Timestamp"),
+                                          self.headers.get("Lucca-Signature"), body)
+            msg_id = self.headers.get("webhook-id")
+            if msg_id != event.get("id"):
+                raise ValueError("webhook-id %r is not the event's id %r" % (msg_id, event.get("id")))
+            for i, secret in enumerate(secrets):
+                if StandardWebhook(whsec_for(secret)).verify(
+                        body, msg_id, self.headers.get("webhook-timestamp"),
+                        self.headers.get("webhook-signature") or ""):
+                    record["standard_webhooks"].append(i)
+            ok = record["lucca"] is not None and record["standard_webhooks"]
+            record["status"] = 200 if ok else 401
+            record["why"] = "" if ok else "no signature matched"
+        except Exception as e:  # any malformed header or body is a refusal, logged
+            record["status"] = 401
+            record["why"] = "%s: %s" % (type(e).__name__, e)
+        with self.output:
+            print(json.dumps(record), flush=True)
+        self.send_response(record["status"])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cert", required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--secrets", required=True)
+    args = parser.parse_args()
+    Handler.secrets_file = args.secrets
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.cert, args.key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    print("port %d" % server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
