@@ -12,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -21,13 +23,20 @@
 namespace webhookd::engine::engine_test {
 namespace {
 
-// receiver.py in a child process; its standard output is read a line at a time.
+// receiver.py in a child process. Its standard output is read as it comes (a full
+// pipe would block the receiver's handlers): the first line, `port N`, by `port()`,
+// the request records by a thread, handed over by `stop()`.
 class python_receiver {
 public:
   python_receiver(const std::string& cert, const std::string& key, const std::string& secrets)
       : child_(test::child::spawn({WEBHOOKD_PYTHON3, WEBHOOKD_INTEROP_RECEIVER, "--cert", cert,
                                    "--key", key, "--secrets", secrets})),
-        out_(fdopen(child_.out, "r")) {}
+        out_(fdopen(child_.out, "r")) {
+    hello_ = line();
+    reader_ = std::thread([this] {
+      for (std::string l = line(); !l.empty(); l = line()) records_.push_back(std::move(l));
+    });
+  }
 
   python_receiver(const python_receiver&) = delete;
   python_receiver& operator=(const python_receiver&) = delete;
@@ -37,6 +46,25 @@ public:
     std::fclose(out_);
   }
 
+  // The port it listens on, or nullopt (with what it printed) if it did not start.
+  std::optional<std::string> port() const {
+    if (hello_.rfind("port ", 0) != 0) return std::nullopt;
+    return hello_.substr(5);
+  }
+  const std::string& hello() const { return hello_; }
+
+  // Stops the receiver; returns the records it printed, one per request.
+  std::vector<std::string> stop() {
+    if (child_.pid > 0) {
+      kill(child_.pid, SIGTERM);
+      child_.wait();
+      child_.pid = -1;
+    }
+    if (reader_.joinable()) reader_.join(); // the pipe's end of file ends it
+    return std::move(records_);
+  }
+
+private:
   // The next line it printed, without its newline; empty at end of output.
   std::string line() {
     std::string s;
@@ -44,16 +72,11 @@ public:
     return s;
   }
 
-  void stop() {
-    if (child_.pid <= 0) return;
-    kill(child_.pid, SIGTERM);
-    child_.wait();
-    child_.pid = -1;
-  }
-
-private:
   test::child child_;
   std::FILE* out_;
+  std::string hello_;
+  std::vector<std::string> records_; // the reader thread's until stop() joins it
+  std::thread reader_;
 };
 
 void write_file(const std::filesystem::path& p, const std::string& text) {
@@ -90,6 +113,7 @@ struct request_seen {
   std::vector<int> standard_webhooks;
   std::string event_id;
   std::string content_type;
+  nlohmann::json data; // the event's data as the receiver parsed it
 };
 
 request_seen parse(const std::string& line) {
@@ -103,6 +127,7 @@ request_seen parse(const std::string& line) {
   if (j.contains("event_id") && j.at("event_id").is_string())
     r.event_id = j.at("event_id").get<std::string>();
   if (j.at("content_type").is_string()) r.content_type = j.at("content_type").get<std::string>();
+  if (j.contains("data")) r.data = j.at("data");
   return r;
 }
 
@@ -116,9 +141,8 @@ TEST(interop, an_independent_receiver_verifies_both_schemes_before_and_after_a_r
 
   python_receiver receiver((dir / "cert.pem").string(), (dir / "key.pem").string(),
                            (dir / "secrets").string());
-  const std::string hello = receiver.line();
-  ASSERT_EQ(hello.rfind("port ", 0), 0u) << "receiver.py did not start: '" << hello << "'";
-  const std::string base = "https://127.0.0.1:" + hello.substr(5);
+  ASSERT_TRUE(receiver.port()) << "receiver.py did not start: '" << receiver.hello() << "'";
+  const std::string base = "https://127.0.0.1:" + *receiver.port();
 
   asio::io_context io;
   store::memory_store store;
@@ -143,17 +167,20 @@ TEST(interop, an_independent_receiver_verifies_both_schemes_before_and_after_a_r
 
   const std::vector<model::event> events = awkward_events();
   std::map<std::string, bool> rotated_event; // event id -> published after the rotation
+  std::map<std::string, nlohmann::json> data_of;
   for (const auto& ev : events) {
     auto published = e.publish(ev);
     ASSERT_TRUE(published.has_value());
     rotated_event[published->id] = false;
+    data_of[published->id] = ev.data;
   }
   const std::uint64_t first = 2 * events.size();
   // A refused delivery is retried once, then failed: either ends the wait.
   const auto done = [&](std::uint64_t n) {
     return e.metrics().delivered.load() >= n || e.metrics().failed.load() > 0;
   };
-  ASSERT_TRUE(test::run_until(io, [&] { return done(first); }) &&
+  // On a failure the test goes on, so that the receiver's records say why.
+  EXPECT_TRUE(test::run_until(io, [&] { return done(first); }) &&
               e.metrics().delivered.load() == first)
       << "delivered " << e.metrics().delivered.load() << " of " << first
       << " (failed " << e.metrics().failed.load() << ", retried " << e.metrics().retried.load() << ")";
@@ -167,9 +194,10 @@ TEST(interop, an_independent_receiver_verifies_both_schemes_before_and_after_a_r
     auto published = e.publish(ev);
     ASSERT_TRUE(published.has_value());
     rotated_event[published->id] = true;
+    data_of[published->id] = ev.data;
   }
   const std::uint64_t all = 4 * events.size();
-  ASSERT_TRUE(test::run_until(io, [&] { return done(all); }) && e.metrics().delivered.load() == all)
+  EXPECT_TRUE(test::run_until(io, [&] { return done(all); }) && e.metrics().delivered.load() == all)
       << "delivered " << e.metrics().delivered.load() << " of " << all;
   EXPECT_EQ(e.metrics().failed.load(), 0u);
   EXPECT_EQ(e.metrics().retried.load(), 0u);
@@ -177,11 +205,9 @@ TEST(interop, an_independent_receiver_verifies_both_schemes_before_and_after_a_r
   bool stopped = false;
   e.stop(std::chrono::seconds{1}, [&] { stopped = true; });
   test::run_until(io, [&] { return stopped; });
-  receiver.stop();
-
   std::vector<request_seen> seen;
-  for (std::string l = receiver.line(); !l.empty(); l = receiver.line()) seen.push_back(parse(l));
-  ASSERT_EQ(seen.size(), all);
+  for (const std::string& l : receiver.stop()) seen.push_back(parse(l));
+  EXPECT_EQ(seen.size(), all);
   for (const request_seen& r : seen) {
     SCOPED_TRACE(r.endpoint + " " + r.event_id);
     EXPECT_EQ(r.status, 200) << r.why;
@@ -192,6 +218,7 @@ TEST(interop, an_independent_receiver_verifies_both_schemes_before_and_after_a_r
     EXPECT_EQ(r.standard_webhooks, keys);
     EXPECT_EQ(r.content_type,
               r.endpoint == "cloud" ? "application/cloudevents+json" : "application/json");
+    EXPECT_EQ(r.data, data_of.at(r.event_id)) << "the body did not carry the published data";
   }
   std::filesystem::remove_all(dir);
 }

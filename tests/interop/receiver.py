@@ -3,8 +3,10 @@
 
 It shares nothing with webhookd's C++ but the documents: the Lucca check follows
 SPEC.md Part 1 §7.3 (the PHP sample's algorithm), the Standard Webhooks check follows
-the reference Python library (standardwebhooks.webhooks.Webhook.verify), both with the
-standard library only. Used by tests/interop to check the wire contract end to end.
+the reference Python library (standardwebhooks.webhooks.Webhook.verify), the
+CloudEvents check the CloudEvents 1.0 spec's required attributes and naming rule, all
+with the standard library only. Used by tests/interop to check the wire contract end
+to end.
 
     receiver.py --cert CERT --key KEY --secrets FILE
 
@@ -13,10 +15,12 @@ test can add the secret a rotation made. The receiver prints `port N` once it li
 on 127.0.0.1, then one JSON line per request:
 
     {"path": ..., "status": 200 or 401, "why": ..., "lucca": i or null,
-     "standard_webhooks": [i, ...], "event_id": ..., "content_type": ...}
+     "standard_webhooks": [i, ...], "event_id": ..., "content_type": ...,
+     "data": the event's data as received}
 
 where i are the indexes (in FILE) of the secrets whose signature matched. It answers
-200 when both schemes verified and the envelope is right, 401 otherwise.
+200 when both schemes verified and the body is right (an event object, SPEC.md Part 2
+§3.1, or a CloudEvents 1.0 structured-mode event carrying one), 401 otherwise.
 """
 
 import argparse
@@ -77,6 +81,49 @@ class StandardWebhook:
         return False
 
 
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+CE_ATTRIBUTE_NAME = re.compile(r"^[a-z0-9]+$")
+
+
+def check_event(event):
+    """The default body: one event object (SPEC.md Part 2 §3.1)."""
+    for name in ("id", "topic", "source", "url"):
+        if not isinstance(event.get(name), str) or not event[name]:
+            raise ValueError("event.%s is not a non-empty string" % name)
+    if event.get("type") != "event":
+        raise ValueError("event.type is %r" % event.get("type"))
+    if not RFC3339.match(event.get("occurredAt") or ""):
+        raise ValueError("event.occurredAt is not a date-time: %r" % event.get("occurredAt"))
+    if not isinstance(event.get("data"), dict):
+        raise ValueError("event.data is not an object")
+
+
+def check_cloudevent(ce):
+    """A CloudEvents 1.0 event in structured JSON mode (the CloudEvents spec's required
+    attributes and naming rule), carrying the default event object (SPEC.md Part 2 §6)."""
+    if ce.get("specversion") != "1.0":
+        raise ValueError("specversion is %r" % ce.get("specversion"))
+    for name in ("id", "source", "type"):
+        if not isinstance(ce.get(name), str) or not ce[name]:
+            raise ValueError("%s is not a non-empty string" % name)
+    for name in ce:
+        if not CE_ATTRIBUTE_NAME.match(name):
+            raise ValueError("attribute name %r is not lower-case letters and digits" % name)
+    if "time" in ce and not RFC3339.match(ce["time"]):
+        raise ValueError("time is not RFC 3339: %r" % ce["time"])
+    if ce.get("datacontenttype") != "application/json":
+        raise ValueError("datacontenttype is %r" % ce.get("datacontenttype"))
+    event = ce.get("data")
+    if not isinstance(event, dict):
+        raise ValueError("data is not the event object")
+    check_event(event)
+    if event["id"] != ce["id"] or ce["type"] != "com.luccasoftware." + event["topic"]:
+        raise ValueError("id or type does not match the event's")
+    if ce.get("time") != event["occurredAt"]:
+        raise ValueError("time %r is not occurredAt %r" % (ce.get("time"), event["occurredAt"]))
+    return event
+
+
 def whsec_for(secret):
     # docs/signing.md: the key is the secret string's bytes, written whsec_<base64>.
     return "whsec_" + base64.b64encode(secret.encode("utf-8")).decode("ascii")
@@ -104,13 +151,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise ValueError("User-Agent %r" % self.headers.get("User-Agent"))
             if not self.headers.get("Api-Version"):
                 raise ValueError("no Api-Version")
-            event = json.loads(body)
-            record["event_id"] = event.get("id")
+            envelope = json.loads(body)
+            if record["content_type"] == "application/cloudevents+json":
+                event = check_cloudevent(envelope)
+            else:
+                event = envelope
+                check_event(event)
+            record["event_id"] = event["id"]
+            record["data"] = event["data"]
             record["lucca"] = lucca_match(secrets, self.headers.get("Lucca-Timestamp"),
                                           self.headers.get("Lucca-Signature"), body)
             msg_id = self.headers.get("webhook-id")
-            if msg_id != event.get("id"):
-                raise ValueError("webhook-id %r is not the event's id %r" % (msg_id, event.get("id")))
+            if msg_id != event["id"]:
+                raise ValueError("webhook-id %r is not the event's id %r" % (msg_id, event["id"]))
             for i, secret in enumerate(secrets):
                 if StandardWebhook(whsec_for(secret)).verify(
                         body, msg_id, self.headers.get("webhook-timestamp"),
