@@ -8,7 +8,7 @@ CloudEvents check the CloudEvents 1.0 spec's required attributes and naming rule
 with the standard library only. Used by tests/interop to check the wire contract end
 to end.
 
-    receiver.py --cert CERT --key KEY --secrets FILE
+    receiver.py --cert CERT --key KEY --secrets FILE [--schemes lucca,standard_webhooks]
 
 FILE holds endpoint secrets, one per line; it is read again on every request, so a
 test can add the secret a rotation made. The receiver prints `port N` once it listens
@@ -19,7 +19,8 @@ on 127.0.0.1, then one JSON line per request:
      "data": the event's data as received}
 
 where i are the indexes (in FILE) of the secrets whose signature matched. It answers
-200 when both schemes verified and the body is right (an event object, SPEC.md Part 2
+200 when every expected scheme verified, no other scheme's headers were sent, and the
+body is right (an event object, SPEC.md Part 2
 §3.1, or a CloudEvents 1.0 structured-mode event carrying one), 401 otherwise.
 """
 
@@ -132,6 +133,7 @@ def whsec_for(secret):
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as webhookd's pool expects
     secrets_file = None
+    schemes = ()  # the signature schemes expected, and no other
     output = threading.Lock()  # one thread per connection; one whole line each
 
     def log_message(self, *args):
@@ -159,17 +161,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 check_event(event)
             record["event_id"] = event["id"]
             record["data"] = event["data"]
-            record["lucca"] = lucca_match(secrets, self.headers.get("Lucca-Timestamp"),
-                                          self.headers.get("Lucca-Signature"), body)
-            msg_id = self.headers.get("webhook-id")
-            if msg_id != event["id"]:
-                raise ValueError("webhook-id %r is not the event's id %r" % (msg_id, event["id"]))
-            for i, secret in enumerate(secrets):
-                if StandardWebhook(whsec_for(secret)).verify(
-                        body, msg_id, self.headers.get("webhook-timestamp"),
-                        self.headers.get("webhook-signature") or ""):
-                    record["standard_webhooks"].append(i)
-            ok = record["lucca"] is not None and record["standard_webhooks"]
+            expected = self.schemes
+            sent = {"lucca": "Lucca-Signature" in self.headers,
+                    "standard_webhooks": "webhook-signature" in self.headers}
+            for scheme in sent:
+                if sent[scheme] != (scheme in expected):
+                    raise ValueError("%s headers %s" % (
+                        scheme, "sent, not expected" if sent[scheme] else "missing"))
+            if "lucca" in expected:
+                record["lucca"] = lucca_match(secrets, self.headers.get("Lucca-Timestamp"),
+                                              self.headers.get("Lucca-Signature"), body)
+            if "standard_webhooks" in expected:
+                msg_id = self.headers.get("webhook-id")
+                if msg_id != event["id"]:
+                    raise ValueError("webhook-id %r is not the event's id %r" % (msg_id, event["id"]))
+                for i, secret in enumerate(secrets):
+                    if StandardWebhook(whsec_for(secret)).verify(
+                            body, msg_id, self.headers.get("webhook-timestamp"),
+                            self.headers.get("webhook-signature")):
+                        record["standard_webhooks"].append(i)
+            ok = (("lucca" not in expected or record["lucca"] is not None) and
+                  ("standard_webhooks" not in expected or record["standard_webhooks"]))
             record["status"] = 200 if ok else 401
             record["why"] = "" if ok else "no signature matched"
         except Exception as e:  # any malformed header or body is a refusal, logged
@@ -187,8 +199,11 @@ def main():
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--secrets", required=True)
+    parser.add_argument("--schemes", default="lucca,standard_webhooks",
+                        help="the signature schemes expected (lucca, standard_webhooks)")
     args = parser.parse_args()
     Handler.secrets_file = args.secrets
+    Handler.schemes = tuple(args.schemes.split(","))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
