@@ -61,15 +61,18 @@ inline std::string header(const std::string& head, std::string_view name) {
 }
 
 template <class Store>
-model::webhook_endpoint add_endpoint(Store& store, std::string id, std::string url,
-                                     model::endpoint_status status = model::endpoint_status::active,
-                                     std::vector<std::string> topics = {"employee.created"}) {
+model::webhook_endpoint add_endpoint(
+    Store& store, std::string id, std::string url,
+    model::endpoint_status status = model::endpoint_status::active,
+    std::vector<std::string> topics = {"employee.created"},
+    model::endpoint_content_type content_type = model::endpoint_content_type::default_) {
   model::webhook_endpoint ep;
   ep.id = std::move(id);
   ep.url = "https://example.ilucca.net/lucca-api/webhook-endpoints/" + ep.id;
   ep.webhook_url = std::move(url);
   ep.topics = std::move(topics);
   ep.status = status;
+  ep.content_type = content_type;
   ep.secret = std::string(secret);
   ep.created_at = ep.last_updated_at = default_clock().now();
   store::endpoint_record rec;

@@ -8,7 +8,7 @@ CloudEvents check the CloudEvents 1.0 spec's required attributes and naming rule
 with the standard library only. Used by tests/interop to check the wire contract end
 to end.
 
-    receiver.py --cert CERT --key KEY --secrets FILE [--schemes lucca,standard_webhooks]
+    receiver.py --cert CERT --key KEY --secrets FILE [--scheme lucca|standard_webhooks|both]
 
 FILE holds endpoint secrets, one per line; it is read again on every request, so a
 test can add the secret a rotation made. The receiver prints `port N` once it listens
@@ -199,11 +199,11 @@ def main():
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--secrets", required=True)
-    parser.add_argument("--schemes", default="lucca,standard_webhooks",
-                        help="the signature schemes expected (lucca, standard_webhooks)")
+    parser.add_argument("--scheme", choices=("lucca", "standard_webhooks", "both"),
+                        default="both", help="the engine's signature_scheme")
     args = parser.parse_args()
     Handler.secrets_file = args.secrets
-    Handler.schemes = tuple(args.schemes.split(","))
+    Handler.schemes = ("lucca", "standard_webhooks") if args.scheme == "both" else (args.scheme,)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
